@@ -1,0 +1,71 @@
+"""Build the Cython extensions.
+
+-O3, OpenMP when the compiler has it (the kernels then run serially: `prange` without
+OpenMP is a plain loop), no -ffast-math (NaN/inf checks rely on IEEE semantics) and
+no -march=native (the wheel must run on any x86-64).
+"""
+import os
+import sys
+import tempfile
+import textwrap
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+COMPILER_DIRECTIVES = {
+    "language_level": 3,
+    "boundscheck": False,
+    "wraparound": False,
+    "cdivision": True,
+    "initializedcheck": False,
+}
+
+EXTENSIONS = [
+    Extension("sklloss.losses._kernels", ["sklloss/losses/_kernels.pyx"]),
+]
+
+
+def _compiler_has_openmp(compiler):
+    """Compile and link a tiny OpenMP program; False on any failure."""
+    source = textwrap.dedent(
+        """
+        #include <omp.h>
+        int main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }
+        """
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "check_openmp.c")
+        with open(path, "w") as f:
+            f.write(source)
+        try:
+            objects = compiler.compile([path], output_dir=tmp, extra_postargs=["-fopenmp"])
+            compiler.link_executable(
+                objects, "check_openmp", output_dir=tmp, extra_postargs=["-fopenmp"]
+            )
+        except Exception:  # noqa: BLE001 - any failure means "no OpenMP"
+            return False
+    return True
+
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        if self.compiler.compiler_type == "msvc":
+            compile_args, link_args = ["/O2", "/openmp"], []
+        else:
+            compile_args, link_args = ["-O3"], []
+            if _compiler_has_openmp(self.compiler):
+                compile_args.append("-fopenmp")
+                link_args.append("-fopenmp")
+            else:
+                sys.stderr.write("sklloss: no OpenMP; kernels will run on one thread\n")
+        for ext in self.extensions:
+            ext.extra_compile_args = compile_args + ext.extra_compile_args
+            ext.extra_link_args = link_args + ext.extra_link_args
+        super().build_extensions()
+
+
+setup(
+    ext_modules=cythonize(EXTENSIONS, compiler_directives=COMPILER_DIRECTIVES),
+    cmdclass={"build_ext": BuildExt},
+)

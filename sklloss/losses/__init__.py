@@ -1,0 +1,38 @@
+"""Loss functions with compiled value and derivative kernels.
+
+Each loss object computes per-sample losses, per-sample derivatives with respect to
+the raw prediction, or both in one pass, in float32 or float64, with the GIL released
+and optionally on several threads. The per-sample conventions are those of
+scikit-learn's SGD estimators; ``get_loss`` maps their loss names to these classes.
+"""
+from ._loss import (
+    BaseLoss,
+    EpsilonInsensitive,
+    Hinge,
+    Huber,
+    LogLoss,
+    ModifiedHuber,
+    MultinomialLogLoss,
+    Perceptron,
+    SquaredEpsilonInsensitive,
+    SquaredError,
+    SquaredHinge,
+    LOSSES,
+    get_loss,
+)
+
+__all__ = [
+    "BaseLoss",
+    "EpsilonInsensitive",
+    "Hinge",
+    "Huber",
+    "LogLoss",
+    "ModifiedHuber",
+    "MultinomialLogLoss",
+    "Perceptron",
+    "SquaredEpsilonInsensitive",
+    "SquaredError",
+    "SquaredHinge",
+    "LOSSES",
+    "get_loss",
+]

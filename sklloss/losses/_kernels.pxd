@@ -1,0 +1,348 @@
+# Scalar loss kernels: the ONE definition of every loss and of its derivative.
+#
+# Everything else is built on these functions: the vectorised loops of
+# sklloss/losses/_kernels.pyx, and the SGD engine. They are `inline`, `noexcept` and
+# `nogil`, fused over float32/float64, and can be cimported from other Cython code:
+#
+#     from sklloss.losses._kernels cimport loss_hinge, grad_hinge
+#
+# Conventions (those of scikit-learn's SGD, so that equal hyperparameters give equal
+# learning dynamics):
+# - `raw` is the raw prediction p = <w, x> + b; derivatives are d loss / d raw.
+# - Regression kernels take a real target y.
+# - Binary (margin) kernels take y in {-1, +1} and depend on the margin z = y * raw.
+#   Mapping {0, 1} labels to {-1, +1} is the caller's job.
+# - At a kink the derivative is scikit-learn's choice of subgradient (e.g. hinge: -y
+#   at z == 1), so that SGD follows the same path.
+#
+# Precision: piecewise polynomial kernels compute in double and round once to the
+# input type, so float32 input never overflows in an intermediate (y - raw, (1 - z)^2)
+# whose final result is representable. Kernels with exp/log (logistic, multinomial)
+# compute in the input type: float32 expf/log1pf are accurate to a few ulp.
+
+from cython cimport floating
+from libc.math cimport exp, expf, fabs, log, log1p, log1pf, logf
+
+
+# ---------------------------------------------------------------------------
+# Parameter structs: one type per loss. A loop that is fused over `loss_params_t`
+# is compiled once per loss, so the per-sample call below is inlined, not virtual.
+# ---------------------------------------------------------------------------
+ctypedef struct SquaredErrorParams:
+    char unused
+ctypedef struct HuberParams:
+    double epsilon
+ctypedef struct EpsilonInsensitiveParams:
+    double epsilon
+ctypedef struct SquaredEpsilonInsensitiveParams:
+    double epsilon
+ctypedef struct LogisticParams:
+    char unused
+ctypedef struct HingeParams:
+    char unused
+ctypedef struct PerceptronParams:
+    char unused
+ctypedef struct SquaredHingeParams:
+    char unused
+ctypedef struct ModifiedHuberParams:
+    char unused
+
+ctypedef fused loss_params_t:
+    SquaredErrorParams
+    HuberParams
+    EpsilonInsensitiveParams
+    SquaredEpsilonInsensitiveParams
+    LogisticParams
+    HingeParams
+    PerceptronParams
+    SquaredHingeParams
+    ModifiedHuberParams
+
+
+# ---------------------------------------------------------------------------
+# Elementary functions in the input precision.
+# ---------------------------------------------------------------------------
+cdef inline floating _exp(floating x) noexcept nogil:
+    if floating is float:
+        return expf(x)
+    else:
+        return exp(x)
+
+
+cdef inline floating _log(floating x) noexcept nogil:
+    if floating is float:
+        return logf(x)
+    else:
+        return log(x)
+
+
+cdef inline floating _log1p(floating x) noexcept nogil:
+    if floating is float:
+        return log1pf(x)
+    else:
+        return log1p(x)
+
+
+# ---------------------------------------------------------------------------
+# Regression losses: real target y.
+# ---------------------------------------------------------------------------
+
+# squared_error: 1/2 (y - raw)^2
+cdef inline floating loss_squared_error(floating y, floating raw) noexcept nogil:
+    cdef double r = <double>y - <double>raw
+    return <floating>(0.5 * r * r)
+
+
+# d/draw: raw - y
+cdef inline floating grad_squared_error(floating y, floating raw) noexcept nogil:
+    return <floating>(<double>raw - <double>y)
+
+
+# huber: 1/2 r^2 if |r| <= epsilon else epsilon |r| - 1/2 epsilon^2, with r = y - raw
+cdef inline floating loss_huber(floating y, floating raw, double epsilon) noexcept nogil:
+    cdef double abs_r = fabs(<double>y - <double>raw)
+    if abs_r <= epsilon:
+        return <floating>(0.5 * abs_r * abs_r)
+    return <floating>(epsilon * (abs_r - 0.5 * epsilon))
+
+
+# d/draw: raw - y clipped to [-epsilon, epsilon]
+cdef inline floating grad_huber(floating y, floating raw, double epsilon) noexcept nogil:
+    cdef double r = <double>raw - <double>y
+    if fabs(r) <= epsilon:
+        return <floating>r
+    return <floating>(epsilon if r > 0 else -epsilon)
+
+
+# epsilon_insensitive: max(0, |y - raw| - epsilon)
+cdef inline floating loss_epsilon_insensitive(floating y, floating raw,
+                                              double epsilon) noexcept nogil:
+    cdef double excess = fabs(<double>y - <double>raw) - epsilon
+    return <floating>(excess if excess > 0 else 0.0)
+
+
+# d/draw: -1 if y - raw > epsilon, +1 if raw - y > epsilon, else 0
+cdef inline floating grad_epsilon_insensitive(floating y, floating raw,
+                                              double epsilon) noexcept nogil:
+    cdef double r = <double>y - <double>raw
+    if r > epsilon:
+        return -1
+    if r < -epsilon:
+        return 1
+    return 0
+
+
+# squared_epsilon_insensitive: max(0, |y - raw| - epsilon)^2
+cdef inline floating loss_squared_epsilon_insensitive(floating y, floating raw,
+                                                      double epsilon) noexcept nogil:
+    cdef double excess = fabs(<double>y - <double>raw) - epsilon
+    return <floating>(excess * excess if excess > 0 else 0.0)
+
+
+# d/draw: -2 (r - epsilon) if r > epsilon, -2 (r + epsilon) if r < -epsilon, else 0,
+# with r = y - raw
+cdef inline floating grad_squared_epsilon_insensitive(floating y, floating raw,
+                                                      double epsilon) noexcept nogil:
+    cdef double r = <double>y - <double>raw
+    if r > epsilon:
+        return <floating>(-2.0 * (r - epsilon))
+    if r < -epsilon:
+        return <floating>(-2.0 * (r + epsilon))
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# Binary (margin) losses: y in {-1, +1}, z = y * raw (exact: |y| = 1).
+# ---------------------------------------------------------------------------
+
+# log_loss: log(1 + exp(-z)), evaluated as max(-z, 0) + log1p(exp(-|z|)).
+# exp(-|z|) <= 1 never overflows, and log1p keeps full relative precision when the
+# loss is tiny (z >> 0), so every finite raw gives a finite, accurate loss.
+cdef inline floating loss_logistic(floating y, floating raw) noexcept nogil:
+    cdef floating z = y * raw
+    cdef floating e = _exp(-fabs(z))
+    return (-z if z < 0 else 0) + _log1p(e)
+
+
+# d/draw: -y expit(-z) = -y / (1 + exp(z)), evaluated with e = exp(-|z|) as
+# -y e / (1 + e) for z >= 0 and -y / (1 + e) for z < 0 (no overflow, no 0 * inf).
+cdef inline floating grad_logistic(floating y, floating raw) noexcept nogil:
+    cdef floating z = y * raw
+    cdef floating e = _exp(-fabs(z))
+    return -y * (e if z >= 0 else 1) / (1 + e)
+
+
+# Loss and derivative of log_loss from one exp; returns the loss.
+cdef inline floating loss_grad_logistic(floating y, floating raw,
+                                        floating* gradient) noexcept nogil:
+    cdef floating z = y * raw
+    cdef floating e = _exp(-fabs(z))
+    gradient[0] = -y * (e if z >= 0 else 1) / (1 + e)
+    return (-z if z < 0 else 0) + _log1p(e)
+
+
+# hinge: max(0, 1 - z)
+cdef inline floating loss_hinge(floating y, floating raw) noexcept nogil:
+    cdef double slack = 1.0 - <double>y * raw
+    return <floating>(slack if slack > 0 else 0.0)
+
+
+# d/draw: -y if z <= 1 else 0
+cdef inline floating grad_hinge(floating y, floating raw) noexcept nogil:
+    return -y if y * raw <= 1 else 0
+
+
+# perceptron: max(0, -z)
+cdef inline floating loss_perceptron(floating y, floating raw) noexcept nogil:
+    cdef floating z = y * raw
+    return -z if z < 0 else 0
+
+
+# d/draw: -y if z <= 0 else 0
+cdef inline floating grad_perceptron(floating y, floating raw) noexcept nogil:
+    return -y if y * raw <= 0 else 0
+
+
+# squared_hinge: max(0, 1 - z)^2
+cdef inline floating loss_squared_hinge(floating y, floating raw) noexcept nogil:
+    cdef double slack = 1.0 - <double>y * raw
+    return <floating>(slack * slack if slack > 0 else 0.0)
+
+
+# d/draw: -2 y (1 - z) if z < 1 else 0
+cdef inline floating grad_squared_hinge(floating y, floating raw) noexcept nogil:
+    cdef double slack = 1.0 - <double>y * raw
+    return <floating>(-2.0 * y * slack if slack > 0 else 0.0)
+
+
+# modified_huber: 0 if z >= 1, (1 - z)^2 if -1 <= z < 1, -4 z if z < -1
+cdef inline floating loss_modified_huber(floating y, floating raw) noexcept nogil:
+    cdef double z = <double>y * raw
+    if z >= 1.0:
+        return 0
+    if z >= -1.0:
+        return <floating>((1.0 - z) * (1.0 - z))
+    return <floating>(-4.0 * z)
+
+
+# d/draw: 0 if z >= 1, -2 y (1 - z) if -1 <= z < 1, -4 y if z < -1
+cdef inline floating grad_modified_huber(floating y, floating raw) noexcept nogil:
+    cdef double z = <double>y * raw
+    if z >= 1.0:
+        return 0
+    if z >= -1.0:
+        return <floating>(-2.0 * y * (1.0 - z))
+    return -4 * y
+
+
+# ---------------------------------------------------------------------------
+# Multinomial (categorical cross-entropy) over K raw predictions, class y in 0..K-1:
+#   loss = log(sum_k exp(raw_k)) - raw_y
+#   d loss / d raw_k = softmax(raw)_k - [k == y]
+# Computed as m + log(sum_k exp(raw_k - m)) with m = max_k raw_k (log-sum-exp): every
+# exp argument is <= 0, so nothing overflows, and the sum is in [1, K].
+# ---------------------------------------------------------------------------
+
+# Returns sum_k exp(raw_k - m) and stores m = max_k raw_k; when `exps` is not NULL
+# the terms exp(raw_k - m) are stored there (it may be `raw` itself).
+cdef inline floating _sum_exp_minus_max(const floating* raw, Py_ssize_t n_classes,
+                                        floating* max_out, floating* exps) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef floating m = raw[0]
+    cdef floating total = 0
+    cdef floating term
+    for k in range(1, n_classes):
+        if raw[k] > m:
+            m = raw[k]
+    for k in range(n_classes):
+        term = _exp(raw[k] - m)
+        total = total + term
+        if exps != NULL:
+            exps[k] = term
+    max_out[0] = m
+    return total
+
+
+cdef inline floating loss_multinomial(const floating* raw, Py_ssize_t n_classes,
+                                      Py_ssize_t y) noexcept nogil:
+    cdef floating m
+    cdef floating total = _sum_exp_minus_max(raw, n_classes, &m, NULL)
+    return _log(total) + (m - raw[y])
+
+
+# Stores the K derivatives in `gradient` (which may alias `raw`) and returns the loss.
+cdef inline floating loss_grad_multinomial(const floating* raw, Py_ssize_t n_classes,
+                                           Py_ssize_t y, floating* gradient) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef floating m
+    cdef floating raw_y = raw[y]  # read before `gradient` may overwrite it
+    cdef floating total = _sum_exp_minus_max(raw, n_classes, &m, gradient)
+    cdef floating inv_total = 1 / total
+    for k in range(n_classes):
+        gradient[k] = gradient[k] * inv_total
+    gradient[y] = gradient[y] - 1
+    return _log(total) + (m - raw_y)
+
+
+# ---------------------------------------------------------------------------
+# Dispatch over `loss_params_t`, resolved at compile time in a fused caller.
+# ---------------------------------------------------------------------------
+
+# True for the binary losses, whose kernels take y in {-1, +1}.
+cdef inline bint is_margin_loss(loss_params_t params) noexcept nogil:
+    return (loss_params_t is LogisticParams or loss_params_t is HingeParams
+            or loss_params_t is PerceptronParams or loss_params_t is SquaredHingeParams
+            or loss_params_t is ModifiedHuberParams)
+
+
+cdef inline floating loss_value(loss_params_t params, floating y,
+                                floating raw) noexcept nogil:
+    if loss_params_t is SquaredErrorParams:
+        return loss_squared_error(y, raw)
+    elif loss_params_t is HuberParams:
+        return loss_huber(y, raw, params.epsilon)
+    elif loss_params_t is EpsilonInsensitiveParams:
+        return loss_epsilon_insensitive(y, raw, params.epsilon)
+    elif loss_params_t is SquaredEpsilonInsensitiveParams:
+        return loss_squared_epsilon_insensitive(y, raw, params.epsilon)
+    elif loss_params_t is LogisticParams:
+        return loss_logistic(y, raw)
+    elif loss_params_t is HingeParams:
+        return loss_hinge(y, raw)
+    elif loss_params_t is PerceptronParams:
+        return loss_perceptron(y, raw)
+    elif loss_params_t is SquaredHingeParams:
+        return loss_squared_hinge(y, raw)
+    else:
+        return loss_modified_huber(y, raw)
+
+
+cdef inline floating loss_grad(loss_params_t params, floating y,
+                               floating raw) noexcept nogil:
+    if loss_params_t is SquaredErrorParams:
+        return grad_squared_error(y, raw)
+    elif loss_params_t is HuberParams:
+        return grad_huber(y, raw, params.epsilon)
+    elif loss_params_t is EpsilonInsensitiveParams:
+        return grad_epsilon_insensitive(y, raw, params.epsilon)
+    elif loss_params_t is SquaredEpsilonInsensitiveParams:
+        return grad_squared_epsilon_insensitive(y, raw, params.epsilon)
+    elif loss_params_t is LogisticParams:
+        return grad_logistic(y, raw)
+    elif loss_params_t is HingeParams:
+        return grad_hinge(y, raw)
+    elif loss_params_t is PerceptronParams:
+        return grad_perceptron(y, raw)
+    elif loss_params_t is SquaredHingeParams:
+        return grad_squared_hinge(y, raw)
+    else:
+        return grad_modified_huber(y, raw)
+
+
+# Loss and derivative together; returns the loss, stores the derivative.
+cdef inline floating loss_value_grad(loss_params_t params, floating y, floating raw,
+                                     floating* gradient) noexcept nogil:
+    if loss_params_t is LogisticParams:
+        return loss_grad_logistic(y, raw, gradient)
+    gradient[0] = loss_grad(params, y, raw)
+    return loss_value(params, y, raw)

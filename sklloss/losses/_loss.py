@@ -1,0 +1,550 @@
+"""Public loss classes over the compiled kernels of ``_kernels``.
+
+``BaseLoss`` holds the array plumbing (validation, dtypes, output buffers, sample
+weights, threads, error messages); each concrete loss only names its kernel, states
+its formula and declares its parameters.
+"""
+import numbers
+import os
+from types import MappingProxyType
+
+import numpy as np
+
+from . import _kernels
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _check_n_threads(n_threads):
+    if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
+        raise TypeError(f"n_threads must be an integer; got {n_threads!r}.")
+    if n_threads == -1:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1
+        )
+    if n_threads < 1:
+        raise ValueError(f"n_threads must be >= 1, or -1 for all CPUs; got {n_threads}.")
+    return int(n_threads)
+
+
+def _check_epsilon(epsilon):
+    if isinstance(epsilon, (bool, np.bool_)) or not isinstance(epsilon, numbers.Real):
+        raise TypeError(f"epsilon must be a real number; got {epsilon!r}.")
+    if not (np.isfinite(epsilon) and epsilon >= 0):
+        raise ValueError(f"epsilon must be a finite number >= 0; got {epsilon!r}.")
+
+
+def _as_numeric_array(name, values):
+    """``values`` as an ndarray of a real numeric dtype (no copy when it is one)."""
+    try:
+        array = np.asarray(values)
+    except ValueError as exc:  # e.g. ragged nested lists
+        raise ValueError(f"{name} could not be converted to an array: {exc}") from None
+    if array.dtype.kind == "c":
+        raise ValueError(f"{name} is complex; real numbers are expected.")
+    if array.dtype.kind not in "biuf":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{name} must be numeric; its dtype {array.dtype} could not be converted "
+                f"to float: {exc}"
+            ) from None
+    return array
+
+
+def _as_contiguous(name, values, dtype):
+    """``values`` as a C-contiguous array of ``dtype``, copied only when needed."""
+    return np.ascontiguousarray(_as_numeric_array(name, values), dtype=dtype)
+
+
+def _output_buffer(name, out, shape, dtype):
+    """Return (what the caller gets back, the contiguous buffer the kernel fills)."""
+    if out is None:
+        buffer = np.empty(shape, dtype=dtype)
+        return buffer, buffer
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array; got {type(out).__name__}.")
+    if out.dtype != dtype:
+        raise ValueError(
+            f"{name} must have dtype {dtype}, that of raw_prediction; got {out.dtype}."
+        )
+    if out.size != int(np.prod(shape)) or out.shape not in (shape, shape + (1,)):
+        raise ValueError(f"{name} must have shape {shape}; got {out.shape}.")
+    if not out.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous.")
+    if not out.flags.writeable:
+        raise ValueError(f"{name} is read-only.")
+    return out, out.reshape(shape)
+
+
+class BaseLoss:
+    """Base class of the sklloss losses: array plumbing shared by every loss.
+
+    A concrete loss sets ``name`` (its scikit-learn SGD name), ``task``
+    (``"regression"``, ``"binary"`` or ``"multiclass"``) and ``_parameter_names``.
+
+    Every method takes ``y_true`` and ``raw_prediction`` (the linear model's output
+    ``X @ coef + intercept``, before any link function) of equal length, and an
+    optional ``sample_weight``. The computation runs in the dtype of
+    ``raw_prediction`` when it is float32 or float64 (float64 otherwise); ``y_true``
+    and ``sample_weight`` are converted to it once when they differ, and no array is
+    copied when it already has that dtype and is C-contiguous. The compiled kernels
+    release the GIL; ``n_threads > 1`` splits the samples over OpenMP threads and
+    gives the same result as one thread.
+    """
+
+    name = None
+    task = None
+    _parameter_names = ()
+
+    # -- parameters -----------------------------------------------------------------
+    def get_params(self, deep=True):
+        """Parameters of this loss, as a dict (scikit-learn's convention)."""
+        return {name: getattr(self, name) for name in self._parameter_names}
+
+    def set_params(self, **params):
+        """Set parameters (validated as in the constructor) and return ``self``."""
+        for key in params:
+            if key not in self._parameter_names:
+                raise ValueError(
+                    f"Invalid parameter {key!r} for {type(self).__name__}; valid "
+                    f"parameters are {list(self._parameter_names)}."
+                )
+        merged = {**self.get_params(), **params}
+        type(self)(**merged)  # validates before anything changes
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.get_params() == other.get_params()
+
+    def __hash__(self):
+        return hash((type(self), tuple(self.get_params().items())))
+
+    # -- public computations ----------------------------------------------------------
+    def loss(self, y_true, raw_prediction, sample_weight=None, n_threads=1, *, out=None):
+        """Per-sample loss, multiplied by ``sample_weight`` when given.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,)
+            Targets (regression), labels in {-1, +1} or {0, 1} (binary), or classes
+            0 .. n_classes - 1 (multiclass).
+        raw_prediction : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Raw predictions of the linear model; (n_samples, 1) is accepted for the
+            single-output losses.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights (finite).
+        n_threads : int, default=1
+            OpenMP threads; -1 uses all available CPUs.
+        out : ndarray of shape (n_samples,), default=None
+            Buffer for the result, of the computation dtype and C-contiguous.
+
+        Returns
+        -------
+        loss : ndarray of shape (n_samples,)
+        """
+        loss, _, _ = self._compute(y_true, raw_prediction, sample_weight, n_threads,
+                                   want_loss=True, loss_out=out)
+        return loss
+
+    def gradient(self, y_true, raw_prediction, sample_weight=None, n_threads=1, *, out=None):
+        """Per-sample derivative of the loss with respect to ``raw_prediction``.
+
+        Multiplied by ``sample_weight`` when given. Parameters as in ``loss``; the
+        result (and ``out``) has the shape of ``raw_prediction``: (n_samples,) for the
+        single-output losses, (n_samples, n_classes) for the multinomial one.
+
+        Returns
+        -------
+        gradient : ndarray
+        """
+        _, gradient, _ = self._compute(y_true, raw_prediction, sample_weight, n_threads,
+                                       want_gradient=True, gradient_out=out)
+        return gradient
+
+    def loss_gradient(self, y_true, raw_prediction, sample_weight=None, n_threads=1, *,
+                      loss_out=None, gradient_out=None):
+        """Per-sample loss and derivative, computed in one pass.
+
+        Parameters as in ``loss``; ``loss_out`` and ``gradient_out`` are optional
+        buffers for the two results and must not overlap.
+
+        Returns
+        -------
+        loss : ndarray of shape (n_samples,)
+        gradient : ndarray of the shape of ``raw_prediction``
+        """
+        loss, gradient, _ = self._compute(
+            y_true, raw_prediction, sample_weight, n_threads, want_loss=True,
+            want_gradient=True, loss_out=loss_out, gradient_out=gradient_out,
+        )
+        return loss, gradient
+
+    def __call__(self, y_true, raw_prediction, sample_weight=None, n_threads=1):
+        """Mean loss, weighted by ``sample_weight`` when given.
+
+        ``sum_i w_i loss_i / sum_i w_i`` (accumulated in float64), returned as a float.
+        """
+        loss, _, weights = self._compute(y_true, raw_prediction, sample_weight, n_threads,
+                                         want_loss=True)
+        if loss.shape[0] == 0:
+            raise ValueError("The mean loss of zero samples is undefined.")
+        total = np.sum(loss, dtype=np.float64)
+        if weights is None:
+            return float(total / loss.shape[0])
+        weight_sum = np.sum(weights, dtype=np.float64)
+        if weight_sum == 0:
+            raise ValueError("sample_weight sums to zero: the weighted mean is undefined.")
+        return float(total / weight_sum)
+
+    # -- plumbing ---------------------------------------------------------------------
+    def _compute(self, y_true, raw_prediction, sample_weight, n_threads, *,
+                 want_loss=False, want_gradient=False, loss_out=None, gradient_out=None):
+        raw = _as_numeric_array("raw_prediction", raw_prediction)
+        dtype = raw.dtype if raw.dtype in _FLOAT_DTYPES else np.dtype(np.float64)
+        raw = self._check_raw_prediction(np.ascontiguousarray(raw, dtype=dtype))
+        n_samples = raw.shape[0]
+        y = _as_contiguous("y_true", y_true, dtype)
+        if y.ndim != 1:
+            raise ValueError(f"y_true must be 1-dimensional; got shape {y.shape}.")
+        if y.shape[0] != n_samples:
+            raise ValueError(
+                "y_true and raw_prediction have inconsistent numbers of samples: "
+                f"{y.shape[0]} and {n_samples}."
+            )
+        weights = None
+        if sample_weight is not None:
+            weights = _as_contiguous("sample_weight", sample_weight, dtype)
+            if weights.shape != (n_samples,):
+                raise ValueError(
+                    f"sample_weight must have shape ({n_samples},); got {weights.shape}."
+                )
+        n_threads = _check_n_threads(n_threads)
+
+        loss = loss_buffer = gradient = gradient_buffer = None
+        if want_loss:
+            name = "loss_out" if want_gradient else "out"
+            loss, loss_buffer = _output_buffer(name, loss_out, (n_samples,), dtype)
+        if want_gradient:
+            name = "gradient_out" if want_loss else "out"
+            gradient, gradient_buffer = _output_buffer(name, gradient_out, raw.shape, dtype)
+        if want_loss and want_gradient and np.may_share_memory(loss_buffer, gradient_buffer):
+            raise ValueError("loss_out and gradient_out must not overlap.")
+
+        flags = self._kernel(y, raw, weights, loss_buffer, gradient_buffer, n_threads)
+        if flags & _kernels.BAD_LABEL:
+            self._raise_bad_labels(y, raw)
+        if flags & _kernels.BAD_WEIGHT:
+            raise ValueError("sample_weight contains NaN or infinity.")
+        return loss, gradient, weights
+
+    def _check_raw_prediction(self, raw):
+        """Shape check of the single-output losses: (n,) or (n, 1), returned as (n,)."""
+        if raw.ndim == 2 and raw.shape[1] == 1:
+            raw = raw.reshape(-1)
+        if raw.ndim != 1:
+            raise ValueError(
+                f"{type(self).__name__} takes raw_prediction of shape (n_samples,) or "
+                f"(n_samples, 1); got shape {raw.shape}."
+            )
+        return raw
+
+    def _kernel(self, y, raw, weights, loss_out, gradient_out, n_threads):
+        epsilon = float(getattr(self, "epsilon", 0.0))
+        return _kernels.elementwise(self.name, epsilon, y, raw, weights, loss_out,
+                                    gradient_out, n_threads)
+
+    def _raise_bad_labels(self, y, raw):
+        if np.isnan(y).any():
+            raise ValueError("y_true contains NaN.")
+        if np.isinf(y).any():
+            raise ValueError("y_true contains infinity.")
+        valid = np.isin(y, (-1.0, 0.0, 1.0))
+        raise ValueError(
+            f"{type(self).__name__} is a binary loss: y_true must hold labels in "
+            f"{{-1, +1}} or {{0, 1}}; got {_some_values(y[~valid])}."
+        )
+
+
+def _some_values(values, limit=5):
+    unique = np.unique(values)
+    shown = ", ".join(repr(float(v)) for v in unique[:limit])
+    return shown + (f", ... ({unique.size} distinct)" if unique.size > limit else "")
+
+
+class _EpsilonLoss(BaseLoss):
+    _parameter_names = ("epsilon",)
+
+    def __init__(self, epsilon=0.1):
+        _check_epsilon(epsilon)
+        self.epsilon = epsilon
+
+
+class SquaredError(BaseLoss):
+    """Squared error, scikit-learn's ``loss="squared_error"``.
+
+    ``loss(y, p) = 1/2 (y - p)^2``, derivative ``p - y``.
+
+    Examples
+    --------
+    >>> from sklloss.losses import SquaredError
+    >>> SquaredError().loss([1.0, 2.0], [0.0, 0.0])
+    array([0.5, 2. ])
+    """
+
+    name = "squared_error"
+    task = "regression"
+
+
+class Huber(_EpsilonLoss):
+    """Huber loss, scikit-learn's ``loss="huber"``.
+
+    With ``r = y - p``: ``loss = 1/2 r^2`` if ``|r| <= epsilon`` else
+    ``epsilon |r| - 1/2 epsilon^2``; derivative ``p - y`` clipped to
+    ``[-epsilon, epsilon]``.
+
+    Parameters
+    ----------
+    epsilon : float >= 0, default=0.1
+        Where the loss turns from quadratic to linear.
+
+    Examples
+    --------
+    >>> from sklloss.losses import Huber
+    >>> Huber(epsilon=1.0).loss([0.0, 0.0], [0.5, 3.0])
+    array([0.125, 2.5  ])
+    """
+
+    name = "huber"
+    task = "regression"
+
+
+class EpsilonInsensitive(_EpsilonLoss):
+    """Epsilon-insensitive loss (linear SVR), scikit-learn's ``"epsilon_insensitive"``.
+
+    ``loss = max(0, |y - p| - epsilon)``; derivative ``-1`` if ``y - p > epsilon``,
+    ``+1`` if ``p - y > epsilon``, else ``0``.
+
+    Parameters
+    ----------
+    epsilon : float >= 0, default=0.1
+        Errors up to ``epsilon`` cost nothing.
+
+    Examples
+    --------
+    >>> from sklloss.losses import EpsilonInsensitive
+    >>> EpsilonInsensitive(epsilon=0.5).loss([0.0, 0.0], [0.25, 2.0])
+    array([0. , 1.5])
+    """
+
+    name = "epsilon_insensitive"
+    task = "regression"
+
+
+class SquaredEpsilonInsensitive(_EpsilonLoss):
+    """Squared epsilon-insensitive loss, scikit-learn's ``"squared_epsilon_insensitive"``.
+
+    ``loss = max(0, |y - p| - epsilon)^2``; derivative, with ``r = y - p``,
+    ``-2 (r - epsilon)`` if ``r > epsilon``, ``-2 (r + epsilon)`` if
+    ``r < -epsilon``, else ``0``.
+
+    Parameters
+    ----------
+    epsilon : float >= 0, default=0.1
+        Errors up to ``epsilon`` cost nothing.
+
+    Examples
+    --------
+    >>> from sklloss.losses import SquaredEpsilonInsensitive
+    >>> SquaredEpsilonInsensitive(epsilon=0.5).loss([0.0, 0.0], [0.25, 2.0])
+    array([0.  , 2.25])
+    """
+
+    name = "squared_epsilon_insensitive"
+    task = "regression"
+
+
+class LogLoss(BaseLoss):
+    """Logistic loss (binary cross-entropy), scikit-learn's ``loss="log_loss"``.
+
+    With labels ``y`` in {-1, +1} (or {0, 1}, 0 meaning -1) and margin ``z = y p``:
+    ``loss = log(1 + exp(-z))``, derivative ``-y / (1 + exp(z))``. Evaluated as
+    ``max(-z, 0) + log1p(exp(-|z|))``, finite and accurate for every finite ``p``.
+
+    Examples
+    --------
+    >>> from sklloss.losses import LogLoss
+    >>> LogLoss().loss([1, 0], [0.0, 0.0])
+    array([0.69314718, 0.69314718])
+    """
+
+    name = "log_loss"
+    task = "binary"
+
+
+class Hinge(BaseLoss):
+    """Hinge loss (linear SVM), scikit-learn's ``loss="hinge"``.
+
+    With ``z = y p``: ``loss = max(0, 1 - z)``; derivative ``-y`` if ``z <= 1``
+    else ``0`` (scikit-learn's subgradient at the kink).
+
+    Examples
+    --------
+    >>> from sklloss.losses import Hinge
+    >>> Hinge().loss([1, -1], [0.5, 0.5])
+    array([0.5, 1.5])
+    """
+
+    name = "hinge"
+    task = "binary"
+
+
+class Perceptron(BaseLoss):
+    """Perceptron loss, scikit-learn's ``loss="perceptron"``.
+
+    With ``z = y p``: ``loss = max(0, -z)``; derivative ``-y`` if ``z <= 0`` else
+    ``0``.
+
+    Examples
+    --------
+    >>> from sklloss.losses import Perceptron
+    >>> Perceptron().loss([1, -1], [0.5, 0.5])
+    array([0. , 0.5])
+    """
+
+    name = "perceptron"
+    task = "binary"
+
+
+class SquaredHinge(BaseLoss):
+    """Squared hinge loss, scikit-learn's ``loss="squared_hinge"``.
+
+    With ``z = y p``: ``loss = max(0, 1 - z)^2``; derivative ``-2 y (1 - z)`` if
+    ``z < 1`` else ``0``.
+
+    Examples
+    --------
+    >>> from sklloss.losses import SquaredHinge
+    >>> SquaredHinge().loss([1, -1], [0.5, 0.5])
+    array([0.25, 2.25])
+    """
+
+    name = "squared_hinge"
+    task = "binary"
+
+
+class ModifiedHuber(BaseLoss):
+    """Modified Huber loss, scikit-learn's ``loss="modified_huber"``.
+
+    With ``z = y p``: ``loss = max(0, 1 - z)^2`` if ``z >= -1`` else ``-4 z``;
+    derivative ``0`` if ``z >= 1``, ``-2 y (1 - z)`` if ``-1 <= z < 1``, ``-4 y`` if
+    ``z < -1``.
+
+    Examples
+    --------
+    >>> from sklloss.losses import ModifiedHuber
+    >>> ModifiedHuber().loss([1, 1, 1], [2.0, 0.5, -3.0])
+    array([ 0.  ,  0.25, 12.  ])
+    """
+
+    name = "modified_huber"
+    task = "binary"
+
+
+class MultinomialLogLoss(BaseLoss):
+    """Multinomial logistic loss (categorical cross-entropy) over K raw outputs.
+
+    With classes ``y`` in 0 .. K-1 and raw predictions ``p`` of shape (n, K):
+    ``loss = log(sum_k exp(p_k)) - p_y``, derivative ``softmax(p)_k - [k == y]``
+    (shape (n, K)). Computed with the row maximum subtracted (log-sum-exp), so
+    every finite input gives a finite result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklloss.losses import MultinomialLogLoss
+    >>> loss = MultinomialLogLoss()
+    >>> loss.loss([0, 2], np.zeros((2, 3)))
+    array([1.09861229, 1.09861229])
+    >>> loss.gradient([0], [[0.0, 0.0]])
+    array([[-0.5,  0.5]])
+    """
+
+    name = "multinomial"
+    task = "multiclass"
+
+    def _check_raw_prediction(self, raw):
+        if raw.ndim != 2 or raw.shape[1] < 1:
+            raise ValueError(
+                "MultinomialLogLoss takes raw_prediction of shape (n_samples, n_classes); "
+                f"got shape {raw.shape}."
+            )
+        return raw
+
+    def _kernel(self, y, raw, weights, loss_out, gradient_out, n_threads):
+        return _kernels.multinomial(y, raw, weights, loss_out, gradient_out, n_threads)
+
+    def _raise_bad_labels(self, y, raw):
+        if np.isnan(y).any():
+            raise ValueError("y_true contains NaN.")
+        n_classes = raw.shape[1]
+        valid = (y >= 0) & (y < n_classes) & (y == np.floor(y))
+        raise ValueError(
+            f"MultinomialLogLoss takes integer classes 0 .. {n_classes - 1} in y_true "
+            f"(raw_prediction has {n_classes} columns); got {_some_values(y[~valid])}."
+        )
+
+
+LOSSES = MappingProxyType({
+    cls.name: cls
+    for cls in (
+        SquaredError, Huber, EpsilonInsensitive, SquaredEpsilonInsensitive, LogLoss,
+        Hinge, Perceptron, SquaredHinge, ModifiedHuber, MultinomialLogLoss,
+    )
+})
+"""Loss name (scikit-learn's SGD names, plus ``"multinomial"``) -> loss class."""
+
+
+def get_loss(name, **params):
+    """The loss object for a scikit-learn SGD loss name.
+
+    Parameters
+    ----------
+    name : str or BaseLoss
+        One of ``LOSSES``: "squared_error", "huber", "epsilon_insensitive",
+        "squared_epsilon_insensitive", "log_loss", "hinge", "perceptron",
+        "squared_hinge", "modified_huber", "multinomial". A loss object is returned
+        as it is (no parameters may then be given).
+    **params
+        Parameters of the loss, e.g. ``epsilon`` for "huber".
+
+    Returns
+    -------
+    loss : BaseLoss
+
+    Examples
+    --------
+    >>> from sklloss.losses import get_loss
+    >>> get_loss("huber", epsilon=2.0)
+    Huber(epsilon=2.0)
+    """
+    if isinstance(name, BaseLoss):
+        if params:
+            raise TypeError(f"get_loss got a loss object {name!r}; it takes no parameters.")
+        return name
+    if not isinstance(name, str) or name not in LOSSES:
+        raise ValueError(f"Unknown loss {name!r}; expected one of {sorted(LOSSES)}.")
+    cls = LOSSES[name]
+    unexpected = sorted(set(params) - set(cls._parameter_names))
+    if unexpected:
+        takes = (f"its parameters are {list(cls._parameter_names)}"
+                 if cls._parameter_names else "it takes no parameters")
+        raise TypeError(f"Loss {name!r} got unexpected parameters {unexpected}; {takes}.")
+    return cls(**params)
