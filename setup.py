@@ -53,7 +53,7 @@ class BuildExt(build_ext):
         if self.compiler.compiler_type == "msvc":
             compile_args, link_args = ["/O2", "/openmp"], []
         else:
-            compile_args, link_args = ["-O3"], []
+            compile_args, link_args = ["-O3", "-fno-trapping-math", "-fno-math-errno"], []
             if _compiler_has_openmp(self.compiler):
                 compile_args.append("-fopenmp")
                 link_args.append("-fopenmp")

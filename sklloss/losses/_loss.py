@@ -238,11 +238,8 @@ class BaseLoss:
         if want_loss and want_gradient and np.may_share_memory(loss_buffer, gradient_buffer):
             raise ValueError("loss_out and gradient_out must not overlap.")
 
-        flags = self._kernel(y, raw, weights, loss_buffer, gradient_buffer, n_threads)
-        if flags & _kernels.BAD_LABEL:
-            self._raise_bad_labels(y, raw)
-        if flags & _kernels.BAD_WEIGHT:
-            raise ValueError("sample_weight contains NaN or infinity.")
+        if self._kernel(y, raw, weights, loss_buffer, gradient_buffer, n_threads):
+            self._raise_bad_input(y, raw, weights)
         return loss, gradient, weights
 
     def _check_raw_prediction(self, raw):
@@ -261,16 +258,31 @@ class BaseLoss:
         return _kernels.elementwise(self.name, epsilon, y, raw, weights, loss_out,
                                     gradient_out, n_threads)
 
-    def _raise_bad_labels(self, y, raw):
+    def _raise_bad_input(self, y, raw, weights):
+        """The kernel saw bad input: say what it is (slow path, only on error)."""
         if np.isnan(y).any():
             raise ValueError("y_true contains NaN.")
-        if np.isinf(y).any():
-            raise ValueError("y_true contains infinity.")
-        valid = np.isin(y, (-1.0, 0.0, 1.0))
-        raise ValueError(
-            f"{type(self).__name__} is a binary loss: y_true must hold labels in "
-            f"{{-1, +1}} or {{0, 1}}; got {_some_values(y[~valid])}."
+        self._check_labels(y, raw)
+        if np.isnan(raw).any():
+            raise ValueError("raw_prediction contains NaN.")
+        if weights is not None and not np.isfinite(weights).all():
+            raise ValueError("sample_weight contains NaN or infinity.")
+        raise ValueError(  # only the multinomial loss gets here: inf - inf
+            f"{type(self).__name__} needs finite raw predictions; raw_prediction "
+            "contains infinity."
         )
+
+    def _check_labels(self, y, raw):
+        if self.task == "regression":
+            if np.isinf(y).any():
+                raise ValueError("y_true contains infinity.")
+            return
+        valid = np.isin(y, (-1.0, 0.0, 1.0))
+        if not valid.all():
+            raise ValueError(
+                f"{type(self).__name__} is a binary loss: y_true must hold labels in "
+                f"{{-1, +1}} or {{0, 1}}; got {_some_values(y[~valid])}."
+            )
 
 
 def _some_values(values, limit=5):
@@ -491,15 +503,15 @@ class MultinomialLogLoss(BaseLoss):
     def _kernel(self, y, raw, weights, loss_out, gradient_out, n_threads):
         return _kernels.multinomial(y, raw, weights, loss_out, gradient_out, n_threads)
 
-    def _raise_bad_labels(self, y, raw):
-        if np.isnan(y).any():
-            raise ValueError("y_true contains NaN.")
+    def _check_labels(self, y, raw):
         n_classes = raw.shape[1]
         valid = (y >= 0) & (y < n_classes) & (y == np.floor(y))
-        raise ValueError(
-            f"MultinomialLogLoss takes integer classes 0 .. {n_classes - 1} in y_true "
-            f"(raw_prediction has {n_classes} columns); got {_some_values(y[~valid])}."
-        )
+        if not valid.all():
+            raise ValueError(
+                f"MultinomialLogLoss takes integer classes 0 .. {n_classes - 1} in "
+                f"y_true (raw_prediction has {n_classes} columns); got "
+                f"{_some_values(y[~valid])}."
+            )
 
 
 LOSSES = MappingProxyType({
