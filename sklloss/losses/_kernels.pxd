@@ -247,35 +247,41 @@ cdef inline floating grad_modified_huber(floating y, floating raw) noexcept nogi
 # Multinomial (categorical cross-entropy) over K raw predictions, class y in 0..K-1:
 #   loss = log(sum_k exp(raw_k)) - raw_y
 #   d loss / d raw_k = softmax(raw)_k - [k == y]
-# Computed as m + log(sum_k exp(raw_k - m)) with m = max_k raw_k (log-sum-exp): every
-# exp argument is <= 0, so nothing overflows, and the sum is in [1, K].
+# Computed with m = max_k raw_k subtracted (log-sum-exp): every exp argument is <= 0,
+# so nothing overflows. The max's own term, exp(0) = 1, is kept out of the sum:
+#   loss = log1p(rest) + (m - raw_y),  rest = sum_{k != argmax} exp(raw_k - m),
+# so a tiny loss (y the clear winner: m = raw_y, rest << 1) keeps its relative
+# precision, which log(1 + rest) would lose.
 # ---------------------------------------------------------------------------
 
-# Returns sum_k exp(raw_k - m) and stores m = max_k raw_k; when `exps` is not NULL
-# the terms exp(raw_k - m) are stored there (it may be `raw` itself).
+# Returns rest and stores m; when `exps` is not NULL, the terms exp(raw_k - m) (1 for
+# the argmax) are stored there (it may be `raw` itself).
 cdef inline floating _sum_exp_minus_max(const floating* raw, Py_ssize_t n_classes,
                                         floating* max_out, floating* exps) noexcept nogil:
     cdef Py_ssize_t k
+    cdef Py_ssize_t argmax = 0
     cdef floating m = raw[0]
-    cdef floating total = 0
+    cdef floating rest = 0
     cdef floating term
     for k in range(1, n_classes):
         if raw[k] > m:
             m = raw[k]
+            argmax = k
     for k in range(n_classes):
         term = _exp(raw[k] - m)
-        total = total + term
+        if k != argmax:
+            rest = rest + term
         if exps != NULL:
             exps[k] = term
     max_out[0] = m
-    return total
+    return rest
 
 
 cdef inline floating loss_multinomial(const floating* raw, Py_ssize_t n_classes,
                                       Py_ssize_t y) noexcept nogil:
     cdef floating m
-    cdef floating total = _sum_exp_minus_max(raw, n_classes, &m, NULL)
-    return _log(total) + (m - raw[y])
+    cdef floating rest = _sum_exp_minus_max(raw, n_classes, &m, NULL)
+    return _log1p(rest) + (m - raw[y])
 
 
 # Stores the K derivatives in `gradient` (which may alias `raw`) and returns the loss.
@@ -284,12 +290,12 @@ cdef inline floating loss_grad_multinomial(const floating* raw, Py_ssize_t n_cla
     cdef Py_ssize_t k
     cdef floating m
     cdef floating raw_y = raw[y]  # read before `gradient` may overwrite it
-    cdef floating total = _sum_exp_minus_max(raw, n_classes, &m, gradient)
-    cdef floating inv_total = 1 / total
+    cdef floating rest = _sum_exp_minus_max(raw, n_classes, &m, gradient)
+    cdef floating inv_total = 1 / (1 + rest)
     for k in range(n_classes):
         gradient[k] = gradient[k] * inv_total
     gradient[y] = gradient[y] - 1
-    return _log(total) + (m - raw_y)
+    return _log1p(rest) + (m - raw_y)
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,630 @@
+"""sklloss.losses against independent truths.
+
+The reference formulas below are written from the conventions in DESIGN.md
+(scikit-learn's SGD), in plain numpy/scipy, independently of the kernels. Where
+scikit-learn has the same loss, it is a second reference.
+"""
+import tracemalloc
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import expit, logsumexp, softmax
+
+from sklloss import losses
+from sklloss.losses import (
+    EpsilonInsensitive,
+    Hinge,
+    Huber,
+    LogLoss,
+    ModifiedHuber,
+    MultinomialLogLoss,
+    Perceptron,
+    SquaredEpsilonInsensitive,
+    SquaredError,
+    SquaredHinge,
+    get_loss,
+)
+
+REGRESSION = ["squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"]
+BINARY = ["log_loss", "hinge", "perceptron", "squared_hinge", "modified_huber"]
+ELEMENTWISE = REGRESSION + BINARY
+EPSILON = 0.7  # for the epsilon losses; not the default, to catch an ignored parameter
+
+RTOL = {np.float64: 1e-10, np.float32: 2e-5}
+
+
+def make_loss(name):
+    params = {"epsilon": EPSILON} if name in ("huber", "epsilon_insensitive",
+                                              "squared_epsilon_insensitive") else {}
+    return get_loss(name, **params)
+
+
+# -- independent reference formulas -------------------------------------------------
+def ref_loss(name, y, p, eps=EPSILON):
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    if name == "squared_error":
+        return 0.5 * (y - p) ** 2
+    if name == "huber":
+        r = np.abs(y - p)
+        return np.where(r <= eps, 0.5 * r**2, eps * r - 0.5 * eps**2)
+    if name == "epsilon_insensitive":
+        return np.maximum(0.0, np.abs(y - p) - eps)
+    if name == "squared_epsilon_insensitive":
+        return np.maximum(0.0, np.abs(y - p) - eps) ** 2
+    s = np.where(y > 0, 1.0, -1.0)
+    z = s * p
+    if name == "log_loss":
+        return np.logaddexp(0.0, -z)
+    if name == "hinge":
+        return np.maximum(0.0, 1.0 - z)
+    if name == "perceptron":
+        return np.maximum(0.0, -z)
+    if name == "squared_hinge":
+        return np.maximum(0.0, 1.0 - z) ** 2
+    if name == "modified_huber":
+        return np.where(z >= -1.0, np.maximum(0.0, 1.0 - z) ** 2, -4.0 * z)
+    raise AssertionError(name)
+
+
+def ref_grad(name, y, p, eps=EPSILON):
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    if name == "squared_error":
+        return p - y
+    if name == "huber":
+        return np.clip(p - y, -eps, eps)
+    if name == "epsilon_insensitive":
+        return np.where(y - p > eps, -1.0, np.where(p - y > eps, 1.0, 0.0))
+    if name == "squared_epsilon_insensitive":
+        r = y - p
+        return np.where(r > eps, -2.0 * (r - eps), np.where(r < -eps, -2.0 * (r + eps), 0.0))
+    s = np.where(y > 0, 1.0, -1.0)
+    z = s * p
+    if name == "log_loss":
+        return -s * expit(-z)
+    if name == "hinge":
+        return np.where(z <= 1.0, -s, 0.0)
+    if name == "perceptron":
+        return np.where(z <= 0.0, -s, 0.0)
+    if name == "squared_hinge":
+        return np.where(z < 1.0, -2.0 * s * (1.0 - z), 0.0)
+    if name == "modified_huber":
+        return np.where(z >= 1.0, 0.0, np.where(z >= -1.0, -2.0 * s * (1.0 - z), -4.0 * s))
+    raise AssertionError(name)
+
+
+def sample(name, n, dtype, rng, scale=3.0):
+    raw = (scale * rng.standard_normal(n)).astype(dtype)
+    if name in BINARY:
+        y = rng.choice([-1.0, 1.0], n).astype(dtype)
+    else:
+        y = (scale * rng.standard_normal(n)).astype(dtype)
+    return y, raw
+
+
+# -- values and derivatives against the closed forms --------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_values_and_gradients_match_closed_forms(name, dtype):
+    rng = np.random.default_rng(0)
+    y, raw = sample(name, 5000, dtype, rng)
+    loss = make_loss(name)
+    # The reference sees the same (rounded) inputs; in float32, epsilon is rounded too.
+    eps = float(np.asarray(EPSILON, dtype=dtype))
+    expected_loss = ref_loss(name, y, raw, eps)
+    expected_grad = ref_grad(name, y, raw, eps)
+    scale = 1e-6 if dtype == np.float32 else 0.0  # absolute slack for values near 0
+    values = loss.loss(y, raw)
+    grads = loss.gradient(y, raw)
+    assert values.dtype == dtype and grads.dtype == dtype
+    assert_allclose(values, expected_loss, rtol=RTOL[dtype], atol=scale)
+    assert_allclose(grads, expected_grad, rtol=RTOL[dtype], atol=scale)
+    both_loss, both_grad = loss.loss_gradient(y, raw)
+    assert_allclose(both_loss, expected_loss, rtol=RTOL[dtype], atol=scale)
+    assert_allclose(both_grad, expected_grad, rtol=RTOL[dtype], atol=scale)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_classes", [2, 3, 10])
+def test_multinomial_matches_closed_form(n_classes, dtype):
+    rng = np.random.default_rng(1)
+    raw = (3 * rng.standard_normal((2000, n_classes))).astype(dtype)
+    y = rng.integers(0, n_classes, 2000)
+    loss = MultinomialLogLoss()
+    raw64 = raw.astype(np.float64)
+    rows = np.arange(len(y))
+    # -log softmax_y = log(sum_k exp(raw_k - raw_y)) = log1p(sum_{k != y} ...): exact
+    # to rounding even when the loss is tiny (logsumexp(raw) - raw_y is not).
+    shifted = np.exp(raw64 - raw64[rows, y][:, None])
+    shifted[rows, y] = 0
+    expected_loss = np.log1p(shifted.sum(axis=1))
+    assert_allclose(expected_loss, logsumexp(raw64, axis=1) - raw64[rows, y], atol=1e-12)
+    expected_grad = softmax(raw64, axis=1)
+    expected_grad[np.arange(len(y)), y] -= 1
+    values, grads = loss.loss_gradient(y, raw)
+    assert values.dtype == dtype and grads.dtype == dtype and grads.shape == raw.shape
+    atol = 1e-6 if dtype == np.float32 else 0.0
+    assert_allclose(values, expected_loss, rtol=RTOL[dtype], atol=atol)
+    assert_allclose(grads, expected_grad, rtol=RTOL[dtype], atol=atol)
+    assert_allclose(loss.loss(y, raw), values, rtol=RTOL[dtype], atol=atol)
+    assert_allclose(loss.gradient(y, raw), grads, rtol=RTOL[dtype], atol=atol)
+
+
+@pytest.mark.parametrize(
+    "name, y, raw, expected_grad",
+    [
+        ("hinge", 1.0, 1.0, -1.0),  # scikit-learn's subgradient at z == 1
+        ("hinge", -1.0, -1.0, 1.0),
+        ("perceptron", 1.0, 0.0, -1.0),  # and at z == 0
+        ("modified_huber", 1.0, 1.0, 0.0),
+        ("modified_huber", 1.0, -1.0, -4.0),
+        ("squared_hinge", 1.0, 1.0, 0.0),
+        ("epsilon_insensitive", 0.0, EPSILON, 0.0),
+        ("epsilon_insensitive", 0.0, -EPSILON, 0.0),
+        ("huber", 0.0, EPSILON, EPSILON),
+    ],
+)
+def test_derivative_at_kinks_follows_scikit_learn(name, y, raw, expected_grad):
+    assert make_loss(name).gradient([y], [raw])[0] == expected_grad
+
+
+# -- derivatives against finite differences -----------------------------------------
+KINKS = {
+    "huber": [EPSILON, -EPSILON],  # in r = y - p
+    "epsilon_insensitive": [EPSILON, -EPSILON],
+    "squared_epsilon_insensitive": [EPSILON, -EPSILON],
+    "hinge": [1.0],  # in z = y p
+    "perceptron": [0.0],
+    "squared_hinge": [1.0],
+    "modified_huber": [1.0, -1.0],
+}
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_gradient_matches_central_finite_difference(name):
+    rng = np.random.default_rng(2)
+    y, raw = sample(name, 4000, np.float64, rng)
+    # Keep only points at least 1e-3 away from a kink.
+    where = (y - raw) if name in REGRESSION else y * raw
+    away = np.ones_like(raw, dtype=bool)
+    for kink in KINKS.get(name, []):
+        away &= np.abs(where - kink) > 1e-3
+    y, raw = y[away], raw[away]
+    loss = make_loss(name)
+    h = 1e-6
+    numeric = (loss.loss(y, raw + h) - loss.loss(y, raw - h)) / (2 * h)
+    assert_allclose(loss.gradient(y, raw), numeric, rtol=1e-6, atol=1e-6)
+
+
+def test_multinomial_gradient_matches_central_finite_difference():
+    rng = np.random.default_rng(3)
+    raw = 2 * rng.standard_normal((500, 4))
+    y = rng.integers(0, 4, 500)
+    loss = MultinomialLogLoss()
+    h = 1e-6
+    grads = loss.gradient(y, raw)
+    for k in range(4):
+        step = np.zeros_like(raw)
+        step[:, k] = h
+        numeric = (loss.loss(y, raw + step) - loss.loss(y, raw - step)) / (2 * h)
+        assert_allclose(grads[:, k], numeric, rtol=1e-6, atol=1e-8)
+
+
+# -- scikit-learn as a second reference ---------------------------------------------
+def test_matches_scikit_learn_sgd_losses():
+    from sklearn.linear_model import _sgd_fast
+
+    sk = {
+        "hinge": _sgd_fast.Hinge(1.0),
+        "perceptron": _sgd_fast.Hinge(0.0),
+        "squared_hinge": _sgd_fast.SquaredHinge(1.0),
+        "modified_huber": _sgd_fast.ModifiedHuber(),
+        "epsilon_insensitive": _sgd_fast.EpsilonInsensitive(EPSILON),
+        "squared_epsilon_insensitive": _sgd_fast.SquaredEpsilonInsensitive(EPSILON),
+    }
+    rng = np.random.default_rng(4)
+    for name, sk_loss in sk.items():
+        y, raw = sample(name, 300, np.float64, rng)
+        # the kinks too, where the subgradient convention matters
+        raw = np.concatenate([raw, y * 1.0, y * 0.0, y * -1.0, y + EPSILON])
+        y = np.concatenate([y] * 5)
+        ours = make_loss(name)
+        expected_loss = [sk_loss.py_loss(p, t) for p, t in zip(raw, y)]
+        expected_grad = [sk_loss.py_dloss(p, t) for p, t in zip(raw, y)]
+        assert_allclose(ours.loss(y, raw), expected_loss, rtol=1e-12, err_msg=name)
+        assert_allclose(ours.gradient(y, raw), expected_grad, rtol=1e-12, err_msg=name)
+
+
+def test_matches_scikit_learn_private_losses():
+    from sklearn._loss import loss as sk
+
+    rng = np.random.default_rng(5)
+    y, raw = sample("squared_error", 1000, np.float64, rng)
+    for ours, theirs in [(SquaredError(), sk.HalfSquaredError()),
+                         (Huber(epsilon=EPSILON), sk.HuberLoss(delta=EPSILON))]:
+        assert_allclose(ours.loss(y, raw), theirs.loss(y, raw), rtol=1e-12)
+        assert_allclose(ours.gradient(y, raw), theirs.gradient(y, raw), rtol=1e-12)
+    y01 = rng.integers(0, 2, 1000).astype(np.float64)
+    theirs = sk.HalfBinomialLoss()
+    # scikit-learn evaluates log1pexp(p) - y p, which cancels for y = 1, p >> 0 (an
+    # absolute error of ~1e-15 on a small loss); sklloss evaluates log1pexp(-z)
+    # directly, checked to 1e-10 relative against the exact form above. Hence atol.
+    assert_allclose(LogLoss().loss(y01, raw), theirs.loss(y01, raw), rtol=1e-12, atol=1e-14)
+    assert_allclose(LogLoss().gradient(y01, raw), theirs.gradient(y01, raw), rtol=1e-12)
+    raw3 = rng.standard_normal((1000, 3))
+    y3 = rng.integers(0, 3, 1000).astype(np.float64)
+    theirs = sk.HalfMultinomialLoss(n_classes=3)
+    assert_allclose(MultinomialLogLoss().loss(y3, raw3), theirs.loss(y3, raw3), rtol=1e-12)
+    assert_allclose(MultinomialLogLoss().gradient(y3, raw3),
+                    theirs.gradient(y3, raw3), rtol=1e-12)
+
+
+# -- labels, weights, means ------------------------------------------------------------
+@pytest.mark.parametrize("name", BINARY)
+def test_zero_one_labels_equal_minus_one_plus_one(name):
+    rng = np.random.default_rng(6)
+    y01 = rng.integers(0, 2, 1000)
+    raw = 3 * rng.standard_normal(1000)
+    loss = make_loss(name)
+    assert_array_equal(loss.loss(y01, raw), loss.loss(2 * y01 - 1, raw))
+    assert_array_equal(loss.gradient(y01, raw), loss.gradient(2 * y01 - 1, raw))
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE + ["multinomial"])
+def test_sample_weight_scales_and_weighted_mean(name):
+    rng = np.random.default_rng(7)
+    if name == "multinomial":
+        raw = rng.standard_normal((300, 3))
+        y = rng.integers(0, 3, 300)
+        loss = MultinomialLogLoss()
+    else:
+        y, raw = sample(name, 300, np.float64, rng)
+        loss = make_loss(name)
+    w = rng.uniform(0, 3, 300)
+    unweighted, unweighted_grad = loss.loss_gradient(y, raw)
+    weighted, weighted_grad = loss.loss_gradient(y, raw, sample_weight=w)
+    assert_allclose(weighted, w * unweighted, rtol=1e-15)
+    w_col = w[:, None] if weighted_grad.ndim == 2 else w
+    assert_allclose(weighted_grad, w_col * unweighted_grad, rtol=1e-15)
+    assert_allclose(loss.loss(y, raw, sample_weight=w), weighted, rtol=1e-15)
+    assert_allclose(loss.gradient(y, raw, sample_weight=w), weighted_grad, rtol=1e-15)
+    assert loss(y, raw) == pytest.approx(np.mean(unweighted), rel=1e-12)
+    assert loss(y, raw, sample_weight=w) == pytest.approx(
+        np.sum(w * unweighted) / np.sum(w), rel=1e-12)
+    # integer weights act as repetitions
+    reps = rng.integers(0, 3, 300)
+    if name == "multinomial":
+        repeated = loss(np.repeat(y, reps), np.repeat(raw, reps, axis=0))
+    else:
+        repeated = loss(np.repeat(y, reps), np.repeat(raw, reps))
+    assert loss(y, raw, sample_weight=reps) == pytest.approx(repeated, rel=1e-12)
+
+
+def test_call_returns_python_float_and_accumulates_float32_in_float64():
+    y = np.ones(10**6, dtype=np.float32)
+    raw = np.full(10**6, 0.1, dtype=np.float32)
+    value = SquaredError()(y, raw)
+    assert type(value) is float
+    expected = 0.5 * float(np.float32(1) - np.float32(0.1)) ** 2
+    assert value == pytest.approx(expected, rel=1e-6)
+
+
+# -- dtypes, shapes, buffers ------------------------------------------------------------
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_dtype_follows_raw_prediction(name):
+    loss = make_loss(name)
+    y = np.array([1, -1, 1])
+    for raw_dtype, out_dtype in [(np.float32, np.float32), (np.float64, np.float64),
+                                 (np.int64, np.float64), (np.float16, np.float64)]:
+        raw = np.array([0.5, 2, -3]).astype(raw_dtype)
+        values, grads = loss.loss_gradient(y, raw)
+        assert values.dtype == out_dtype and grads.dtype == out_dtype
+        assert_allclose(values, ref_loss(name, y, raw.astype(np.float64)), rtol=RTOL[out_dtype])
+
+
+def test_float32_mixed_with_float64_labels_stays_float32():
+    y = np.array([0.25, 1.5], dtype=np.float64)
+    raw = np.array([0.0, 1.0], dtype=np.float32)
+    assert SquaredError().loss(y, raw).dtype == np.float32
+
+
+def test_column_raw_prediction_is_accepted():
+    y = np.array([1.0, 2.0, 3.0])
+    raw = np.array([[0.0], [1.0], [2.0]])
+    assert_array_equal(SquaredError().loss(y, raw), [0.5, 0.5, 0.5])
+    assert SquaredError().gradient(y, raw).shape == (3,)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_out_buffers_are_filled_and_returned(dtype):
+    y = np.array([1.0, -1.0, 1.0], dtype=dtype)
+    raw = np.array([0.5, 0.5, 2.0], dtype=dtype)
+    out = np.empty(3, dtype=dtype)
+    result = Hinge().loss(y, raw, out=out)
+    assert result is out
+    assert_array_equal(out, [0.5, 1.5, 0.0])
+    grad_out = np.empty(3, dtype=dtype)
+    assert Hinge().gradient(y, raw, out=grad_out) is grad_out
+    assert_array_equal(grad_out, [-1.0, 1.0, 0.0])
+    loss_out, gradient_out = np.empty(3, dtype=dtype), np.empty(3, dtype=dtype)
+    got = Hinge().loss_gradient(y, raw, loss_out=loss_out, gradient_out=gradient_out)
+    assert got[0] is loss_out and got[1] is gradient_out
+    raw2 = np.zeros((2, 3), dtype=dtype)
+    gout = np.empty((2, 3), dtype=dtype)
+    assert MultinomialLogLoss().gradient([0, 1], raw2, out=gout) is gout
+    assert_allclose(gout, [[-2 / 3, 1 / 3, 1 / 3], [1 / 3, -2 / 3, 1 / 3]], rtol=RTOL[dtype])
+
+
+def test_no_hidden_copy_of_matching_inputs():
+    """float32 in with an out buffer: nothing of the inputs' size is allocated."""
+    n = 10**6
+    rng = np.random.default_rng(8)
+    y = rng.integers(0, 2, n).astype(np.float32)
+    raw = rng.standard_normal(n).astype(np.float32)
+    out = np.empty(n, dtype=np.float32)
+    LogLoss().loss(y, raw, out=out)  # warm up
+    tracemalloc.start()
+    try:
+        LogLoss().loss(y, raw, out=out)
+        LogLoss().loss_gradient(y, raw, loss_out=out, gradient_out=np.empty_like(out))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * raw.nbytes  # the one gradient buffer, no copy of y or raw
+
+
+def test_in_place_output_over_raw_prediction():
+    rng = np.random.default_rng(9)
+    raw = rng.standard_normal(100)
+    y = rng.standard_normal(100)
+    expected = ref_loss("huber", y, raw)
+    Huber(epsilon=EPSILON).loss(y, raw, out=raw)
+    assert_allclose(raw, expected, rtol=1e-12)
+    raw = rng.standard_normal((50, 4))
+    labels = rng.integers(0, 4, 50)
+    expected = softmax(raw, axis=1)
+    expected[np.arange(50), labels] -= 1
+    MultinomialLogLoss().gradient(labels, raw, out=raw)
+    assert_allclose(raw, expected, rtol=1e-12, atol=1e-15)
+
+
+# -- threads --------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ELEMENTWISE + ["multinomial"])
+def test_two_threads_equal_one_thread(name):
+    rng = np.random.default_rng(10)
+    if name == "multinomial":
+        raw = rng.standard_normal((50_001, 5))
+        y = rng.integers(0, 5, 50_001)
+        loss = MultinomialLogLoss()
+    else:
+        y, raw = sample(name, 100_001, np.float64, rng)
+        loss = make_loss(name)
+    w = rng.uniform(0, 2, y.shape[0])
+    one = loss.loss_gradient(y, raw, sample_weight=w, n_threads=1)
+    two = loss.loss_gradient(y, raw, sample_weight=w, n_threads=2)
+    assert_array_equal(one[0], two[0])
+    assert_array_equal(one[1], two[1])
+    assert_array_equal(loss.gradient(y, raw, n_threads=2), loss.gradient(y, raw))
+    assert_array_equal(loss.loss(y, raw, n_threads=-1), loss.loss(y, raw))
+
+
+# -- extremes ---------------------------------------------------------------------------
+def test_log_loss_extreme_raw_float64():
+    y = np.array([1.0, 1.0, -1.0, -1.0])
+    raw = np.array([1e300, -1e300, 1e300, -1e300])
+    values, grads = LogLoss().loss_gradient(y, raw)
+    assert_array_equal(values, [0.0, 1e300, 1e300, 0.0])
+    assert_array_equal(grads, [0.0, -1.0, 1.0, 0.0])
+    assert_array_equal(LogLoss().loss(y, raw), values)
+    assert_array_equal(LogLoss().gradient(y, raw), grads)
+
+
+def test_log_loss_extreme_raw_float32():
+    y = np.array([1, 1, 0, 0], dtype=np.float32)
+    raw = np.array([3e38, -3e38, 3e38, -3e38], dtype=np.float32)
+    values, grads = LogLoss().loss_gradient(y, raw)
+    assert values.dtype == np.float32
+    assert_array_equal(values, np.array([0.0, 3e38, 3e38, 0.0], dtype=np.float32))
+    assert_array_equal(grads, [0.0, -1.0, 1.0, 0.0])
+    assert_array_equal(LogLoss().loss(y, raw), values)
+    assert_array_equal(LogLoss().gradient(y, raw), grads)
+
+
+def test_log_loss_tiny_losses_keep_relative_precision():
+    z = np.array([20.0, 40.0, 100.0, 700.0])
+    values = LogLoss().loss(np.ones(4), z)
+    assert_allclose(values, np.log1p(np.exp(-z)), rtol=1e-14)
+    assert np.all(values > 0)
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e150), (np.float32, 1e18)])
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_large_finite_input_gives_finite_output(name, dtype, big):
+    raw = np.array([big, -big, 0.0, big / 3], dtype=dtype)
+    y = np.array([1.0, -1.0, 1.0, -1.0], dtype=dtype) if name in BINARY else np.array(
+        [-big, big, big / 2, 0.0], dtype=dtype)
+    values, grads = make_loss(name).loss_gradient(y, raw)
+    assert np.all(np.isfinite(values)) and np.all(np.isfinite(grads))
+    assert_allclose(values, ref_loss(name, y, raw, float(np.asarray(EPSILON, dtype))),
+                    rtol=RTOL[dtype])
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e300), (np.float32, 1e38)])
+def test_multinomial_extreme_raw(dtype, big):
+    raw = np.array([[big, 0.0, -big], [big, 0.0, -big], [0.0, -big, big]], dtype=dtype)
+    y = np.array([0, 1, 2])
+    values, grads = MultinomialLogLoss().loss_gradient(y, raw)
+    assert np.all(np.isfinite(values)) and np.all(np.isfinite(grads))
+    assert_allclose(values, [0.0, big, 0.0], rtol=RTOL[dtype])
+    assert_array_equal(grads, [[0, 0, 0], [1, -1, 0], [0, 0, 0]])
+
+
+# -- errors ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ELEMENTWISE + ["multinomial"])
+def test_bad_input_raises_clear_errors(name):
+    loss = get_loss(name)
+    raw = np.zeros((3, 3)) if name == "multinomial" else np.zeros(3)
+    y = np.array([0.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        loss.loss(y[:2], raw)
+    with pytest.raises(ValueError, match="y_true contains NaN"):
+        loss.loss([0.0, np.nan, 1.0], raw)
+    with pytest.raises(ValueError, match="raw_prediction contains NaN"):
+        bad_raw = raw.copy()
+        bad_raw[1] = np.nan
+        loss.gradient(y, bad_raw)
+    with pytest.raises(ValueError, match="sample_weight contains NaN or infinity"):
+        loss.loss(y, raw, sample_weight=[1.0, np.inf, 1.0])
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(3,\)"):
+        loss.loss(y, raw, sample_weight=[1.0, 1.0])
+    with pytest.raises(ValueError, match="y_true must be 1-dimensional"):
+        loss.loss(np.zeros((3, 2)), raw)
+    with pytest.raises(ValueError, match="complex"):
+        loss.loss(y.astype(complex), raw)
+    with pytest.raises(ValueError, match="y_true must be numeric"):
+        loss.loss(["a", "b", "c"], raw)
+    with pytest.raises(ValueError, match="n_threads must be >= 1"):
+        loss.loss(y, raw, n_threads=0)
+    with pytest.raises(TypeError, match="n_threads must be an integer"):
+        loss.loss(y, raw, n_threads=1.5)
+
+
+def test_raw_prediction_shape_errors():
+    with pytest.raises(ValueError, match=r"shape \(n_samples,\) or \(n_samples, 1\)"):
+        SquaredError().loss(np.zeros(3), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"shape \(n_samples, n_classes\)"):
+        MultinomialLogLoss().loss(np.zeros(3), np.zeros(3))
+
+
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_labels_outside_the_two_conventions_raise(name):
+    with pytest.raises(ValueError, match=r"binary loss.*\{-1, \+1\} or \{0, 1\}; got 2.0"):
+        make_loss(name).loss([1, 2, 0], [0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="got 0.5"):
+        make_loss(name).gradient([1, 0.5, -1], [0.0, 0.0, 0.0])
+
+
+def test_regression_infinite_target_raises():
+    with pytest.raises(ValueError, match="y_true contains infinity"):
+        SquaredError().loss([0.0, np.inf], [0.0, 0.0])
+
+
+def test_multinomial_label_errors():
+    raw = np.zeros((3, 3))
+    with pytest.raises(ValueError, match=r"integer classes 0 \.\. 2.*got 3.0"):
+        MultinomialLogLoss().loss([0, 1, 3], raw)
+    with pytest.raises(ValueError, match="got -1.0"):
+        MultinomialLogLoss().loss([0, -1, 2], raw)
+    with pytest.raises(ValueError, match="got 0.5"):
+        MultinomialLogLoss().gradient([0, 0.5, 2], raw)
+    with pytest.raises(ValueError, match="contains infinity"):
+        MultinomialLogLoss().loss([0, 1, 2], np.array([[np.inf, 0, 0]] * 3))
+
+
+def test_out_buffer_errors():
+    y, raw = np.zeros(4), np.zeros(4)
+    with pytest.raises(ValueError, match="out must have dtype float64"):
+        SquaredError().loss(y, raw, out=np.empty(4, dtype=np.float32))
+    with pytest.raises(ValueError, match=r"out must have shape \(4,\)"):
+        SquaredError().loss(y, raw, out=np.empty(5))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        SquaredError().loss(y, raw, out=np.empty(8)[::2])
+    read_only = np.empty(4)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        SquaredError().loss(y, raw, out=read_only)
+    with pytest.raises(TypeError, match="numpy array"):
+        SquaredError().loss(y, raw, out=[0.0] * 4)
+    shared = np.empty(4)
+    with pytest.raises(ValueError, match="must not overlap"):
+        SquaredError().loss_gradient(y, raw, loss_out=shared, gradient_out=shared)
+
+
+def test_mean_errors():
+    with pytest.raises(ValueError, match="zero samples"):
+        SquaredError()([], [])
+    with pytest.raises(ValueError, match="sums to zero"):
+        SquaredError()([1.0], [0.0], sample_weight=[0.0])
+
+
+def test_empty_input_gives_empty_output():
+    assert SquaredError().loss([], []).shape == (0,)
+    assert MultinomialLogLoss().gradient([], np.zeros((0, 3))).shape == (0, 3)
+
+
+# -- objects: registry, parameters, equality --------------------------------------------
+def test_get_loss_maps_scikit_learn_names():
+    expected = {
+        "squared_error": SquaredError, "huber": Huber,
+        "epsilon_insensitive": EpsilonInsensitive,
+        "squared_epsilon_insensitive": SquaredEpsilonInsensitive, "log_loss": LogLoss,
+        "hinge": Hinge, "perceptron": Perceptron, "squared_hinge": SquaredHinge,
+        "modified_huber": ModifiedHuber, "multinomial": MultinomialLogLoss,
+    }
+    assert dict(losses.LOSSES) == expected
+    for name, cls in expected.items():
+        assert type(get_loss(name)) is cls
+        assert get_loss(name).name == name
+    from sklearn.linear_model import SGDClassifier
+
+    # every scikit-learn SGD loss name is served
+    assert set(SGDClassifier._parameter_constraints["loss"][0].options) <= set(expected)
+
+
+def test_get_loss_errors_and_passthrough():
+    with pytest.raises(ValueError, match="Unknown loss 'absolute'"):
+        get_loss("absolute")
+    with pytest.raises(TypeError, match="takes no parameters"):
+        get_loss("hinge", epsilon=1.0)
+    huber = Huber(epsilon=2.0)
+    assert get_loss(huber) is huber
+    assert get_loss("huber", epsilon=2.0) == huber
+
+
+@pytest.mark.parametrize("cls", [Huber, EpsilonInsensitive, SquaredEpsilonInsensitive])
+def test_epsilon_validation_and_default(cls):
+    assert cls().epsilon == 0.1  # scikit-learn's DEFAULT_EPSILON
+    for bad in (-1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match="epsilon must be a finite number >= 0"):
+            cls(epsilon=bad)
+    with pytest.raises(TypeError, match="epsilon must be a real number"):
+        cls(epsilon="1")
+    loss = cls(epsilon=1.0)
+    with pytest.raises(ValueError, match="epsilon"):
+        loss.set_params(epsilon=-2)
+    assert loss.epsilon == 1.0  # unchanged by the failed set_params
+    assert loss.set_params(epsilon=3.0).epsilon == 3.0
+
+
+def test_params_repr_equality_pickle_clone():
+    import pickle
+
+    from sklearn.base import clone
+
+    huber = Huber(epsilon=2.0)
+    assert repr(huber) == "Huber(epsilon=2.0)"
+    assert repr(Hinge()) == "Hinge()"
+    assert huber.get_params() == {"epsilon": 2.0}
+    assert huber == Huber(epsilon=2.0) and huber != Huber(epsilon=1.0) and huber != Hinge()
+    assert hash(huber) == hash(Huber(epsilon=2.0))
+    restored = pickle.loads(pickle.dumps(huber))
+    assert restored == huber
+    cloned = clone(huber)
+    assert cloned == huber and cloned is not huber
+    assert_array_equal(restored.loss([0.0], [5.0]), huber.loss([0.0], [5.0]))
+
+
+def test_epsilon_parameter_is_used():
+    y, raw = np.zeros(1), np.array([3.0])
+    assert Huber(epsilon=1.0).loss(y, raw)[0] == pytest.approx(2.5)
+    assert Huber(epsilon=2.0).loss(y, raw)[0] == pytest.approx(4.0)
+    assert EpsilonInsensitive(epsilon=1.0).loss(y, raw)[0] == pytest.approx(2.0)
+    assert SquaredEpsilonInsensitive(epsilon=1.0).loss(y, raw)[0] == pytest.approx(4.0)
+
+
+def test_task_attribute():
+    assert {get_loss(n).task for n in REGRESSION} == {"regression"}
+    assert {get_loss(n).task for n in BINARY} == {"binary"}
+    assert MultinomialLogLoss().task == "multiclass"
