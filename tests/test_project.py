@@ -1,0 +1,74 @@
+"""The project's promises to a newcomer: README commands, CI, demo, examples, benchmark."""
+import doctest
+import os
+import re
+import subprocess
+import sys
+
+import sklloss
+from sklloss.losses import _loss
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _read(*parts):
+    with open(os.path.join(ROOT, *parts)) as f:
+        return f.read()
+
+
+def _quick_start_commands():
+    section = _read("README.md").split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.*?)\n```", section, flags=re.S)
+
+
+def test_readme_quick_start_has_two_commands_and_ci_runs_the_test_one():
+    commands = _quick_start_commands()
+    assert commands == ['pip install . && python -m sklloss',
+                        'pip install ".[test]" && python -m pytest']
+    ci_lines = _read(".ci", "run").splitlines()
+    assert commands[1] in ci_lines  # exactly, as a line of its own
+
+
+def test_readme_example_runs():
+    readme = _read("README.md")
+    example = re.search(r"## Example\n\n```python\n(.*?)\n```", readme, flags=re.S).group(1)
+    exec(compile(example, "README.md", "exec"), {})
+
+
+def test_docstring_examples():
+    failures, tried = doctest.testmod(_loss, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert tried > 10 and failures == 0
+
+
+def test_demo_runs():
+    result = subprocess.run([sys.executable, "-m", "sklloss"], capture_output=True,
+                            text=True, timeout=300, cwd=os.path.dirname(ROOT))
+    assert result.returncode == 0, result.stderr
+    assert "LogLoss()" in result.stdout and "MultinomialLogLoss()" in result.stdout
+
+
+def test_loss_benchmark_smoke():
+    """The benchmark script runs end to end on tiny data (no timing is asserted)."""
+    script = os.path.join(ROOT, "benchmarks", "bench_losses.py")
+    result = subprocess.run(
+        [sys.executable, script, "--n", "20000", "--repeats", "1", "--no-save"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + 5 * 2 * 3  # header + losses x dtypes x methods
+
+
+def test_pxd_files_ship_with_the_installed_package():
+    include = sklloss.get_include()
+    assert os.path.isfile(os.path.join(include, "sklloss", "losses", "_kernels.pxd"))
+
+
+def test_gradient_descent_example_reaches_scikit_learns_solution():
+    import importlib.util
+
+    path = os.path.join(ROOT, "examples", "gradient_descent_logistic.py")
+    spec = importlib.util.spec_from_file_location("gradient_descent_logistic", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main() < 1e-4  # same coefficients as LogisticRegression's lbfgs
