@@ -4,8 +4,9 @@
 
 Inputs arrive validated (contiguous, one float dtype, matching lengths) from
 sklloss.losses._loss; what is checked here is what can only be seen element by
-element, in the same pass that computes the result: labels and sample weights. A bad
-element sets a bit in the returned flags and the caller raises.
+element, in the same pass that computes the result: labels, NaN raw predictions and
+sample weights. A loop only reports whether it saw a bad element; the caller then
+finds which (in numpy: this path is taken only on error) and raises.
 """
 from cython cimport floating
 from cython.parallel cimport prange
@@ -33,7 +34,6 @@ _KINDS = {
     "squared_hinge": SQUARED_HINGE,
     "modified_huber": MODIFIED_HUBER,
 }
-ELEMENTWISE_LOSSES = frozenset(_KINDS)
 
 
 cdef inline floating* _data_or_null(floating[::1] array) noexcept:
@@ -139,10 +139,11 @@ cdef bint _elementwise_chunk(
     return bad
 
 
-DEF CHUNK = 8192  # samples per task of the parallel loop
+cdef enum:
+    CHUNK = 8192  # samples per task of the parallel loop
 
 
-cdef floating _elementwise_loop(
+cdef Py_ssize_t _elementwise_loop(
     mode_t mode,
     loss_params_t params,
     const floating* y_true,
@@ -163,7 +164,7 @@ cdef floating _elementwise_loop(
     return n_bad
 
 
-cdef floating _dispatch_mode(
+cdef Py_ssize_t _dispatch_mode(
     loss_params_t params,
     const floating* y_true,
     const floating* raw,
@@ -186,7 +187,7 @@ cdef floating _dispatch_mode(
                              loss_out, gradient_out, n_samples, n_threads)
 
 
-cdef floating _dispatch(
+cdef Py_ssize_t _dispatch(
     LossKind kind,
     double epsilon,
     const floating* y_true,
@@ -260,7 +261,7 @@ def elementwise(
     cdef const floating* sw = NULL if sample_weight is None else &sample_weight[0]
     cdef floating* loss_ptr = _data_or_null(loss_out)
     cdef floating* gradient_ptr = _data_or_null(gradient_out)
-    cdef floating n_bad
+    cdef Py_ssize_t n_bad
     if n_samples == 0:
         return False
     with nogil:
