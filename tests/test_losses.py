@@ -624,6 +624,11 @@ def test_epsilon_parameter_is_used():
     assert SquaredEpsilonInsensitive(epsilon=1.0).loss(y, raw)[0] == pytest.approx(4.0)
 
 
+def test_base_loss_is_not_a_loss():
+    with pytest.raises(TypeError, match="no kernel"):
+        losses.BaseLoss()
+
+
 def test_task_attribute():
     assert {get_loss(n).task for n in REGRESSION} == {"regression"}
     assert {get_loss(n).task for n in BINARY} == {"binary"}

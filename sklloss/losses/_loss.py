@@ -98,6 +98,13 @@ class BaseLoss:
     task = None
     _parameter_names = ()
 
+    def __init__(self):
+        if self.name is None:
+            raise TypeError(
+                f"{type(self).__name__} has no kernel; use a concrete loss such as "
+                "SquaredError() or get_loss(name)."
+            )
+
     # -- parameters -----------------------------------------------------------------
     def get_params(self, deep=True):
         """Parameters of this loss, as a dict (scikit-learn's convention)."""
@@ -295,6 +302,7 @@ class _EpsilonLoss(BaseLoss):
     _parameter_names = ("epsilon",)
 
     def __init__(self, epsilon=0.1):
+        super().__init__()
         _check_epsilon(epsilon)
         self.epsilon = epsilon
 
