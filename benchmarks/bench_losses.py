@@ -93,6 +93,26 @@ def call(obj, method, y, raw, n_threads, loss_out, gradient_out, ours):
                              n_threads=n_threads)
 
 
+def bytes_moved(case, method):
+    """Bytes the kernel reads and writes: labels, raw predictions and outputs."""
+    _, _, _, y, _, raw, _ = case
+    outputs = {"loss": y.nbytes, "gradient": raw.nbytes,
+               "loss_gradient": y.nbytes + raw.nbytes}[method]
+    return y.nbytes + raw.nbytes + outputs
+
+
+def memory_bandwidth(n, repeats):
+    """GB/s of a one-thread numpy copy of n float64 (read + write)."""
+    src = np.ones(n)
+    dst = np.empty(n)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.copyto(dst, src)
+        times.append(time.perf_counter() - start)
+    return 2 * src.nbytes / statistics.median(times) / 1e9
+
+
 def measure(case, method, n_threads, repeats):
     """Median seconds of (sklloss, reference), run alternately."""
     ours, ref, _, y, y_ref, raw, _ = case
@@ -124,9 +144,9 @@ def main(argv=None):
     header = (
         "| loss | method | dtype | sklloss 1t (Melem/s) | reference 1t (Melem/s) "
         "| **ratio 1t** | sklloss 2t (Melem/s) | reference 2t (Melem/s) "
-        "| **sklloss 2t / 1t** | reference |"
+        "| **sklloss 2t / 1t** | sklloss 2t (GB/s) | reference |"
     )
-    lines = [header, "|" + "---|" * 10]
+    lines = [header, "|" + "---|" * 11]
     print(header, flush=True)
     print(lines[1], flush=True)
     for name in ("squared_error", "huber", "log_loss", "hinge", "multinomial"):
@@ -137,14 +157,17 @@ def main(argv=None):
                 ours1, ref1 = measure(case, method, 1, args.repeats)
                 ours2, ref2 = measure(case, method, 2, args.repeats)
                 rate = lambda seconds: n_elements / seconds / 1e6  # noqa: E731
+                traffic = bytes_moved(case, method) / ours2 / 1e9
                 line = (
                     f"| {name} | {method} | {np.dtype(dtype).name} | {rate(ours1):.0f} "
                     f"| {rate(ref1):.0f} | **{ref1 / ours1:.2f}** | {rate(ours2):.0f} "
-                    f"| {rate(ref2):.0f} | **{ours1 / ours2:.2f}** | {case[2]} |"
+                    f"| {rate(ref2):.0f} | **{ours1 / ours2:.2f}** | {traffic:.1f} "
+                    f"| {case[2]} |"
                 )
                 lines.append(line)
                 print(line, flush=True)
 
+    copy_1t = memory_bandwidth(args.n, args.repeats)
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -156,6 +179,9 @@ def main(argv=None):
         f"{args.n:,} elements per call (multinomial: {args.n // N_CLASSES:,} rows x "
         f"{N_CLASSES} classes), median of {args.repeats} alternating runs, preallocated "
         f"outputs. ratio = sklloss throughput / reference throughput (> 1: sklloss faster).",
+        f"GB/s = bytes read and written by the kernel per second. For scale: numpy copies "
+        f"{args.n:,} float64 at {copy_1t:.1f} GB/s (read + write, one thread); kernels "
+        f"near that rate are bound by memory, which a second thread barely widens.",
         f"{datetime.date.today()}, {cpu}, {os.cpu_count()} CPUs, Python "
         f"{platform.python_version()}, numpy {np.__version__}, scikit-learn "
         f"{sklearn.__version__}, sklloss {sklloss.__version__}.",
