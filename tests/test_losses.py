@@ -633,3 +633,17 @@ def test_task_attribute():
     assert {get_loss(n).task for n in REGRESSION} == {"regression"}
     assert {get_loss(n).task for n in BINARY} == {"binary"}
     assert MultinomialLogLoss().task == "multiclass"
+
+
+@pytest.mark.parametrize("dtype, z", [(np.float64, 720.0), (np.float64, 40.0),
+                                      (np.float32, 95.0), (np.float32, 20.0)])
+def test_log_loss_gradient_keeps_tiny_values(dtype, z):
+    """-1 / (1 + e^z) ~ -e^-z stays representable (as a subnormal) past exp's overflow."""
+    y = np.ones(1, dtype=dtype)
+    raw = np.array([z], dtype=dtype)
+    expected = -np.exp(-np.float64(z))
+    gradient = LogLoss().gradient(y, raw)[0]
+    assert gradient < 0
+    assert gradient == pytest.approx(expected, rel=2e-5 if dtype == np.float32 else 1e-12,
+                                      abs=float(np.finfo(dtype).smallest_subnormal))
+    assert gradient == LogLoss().loss_gradient(y, raw)[1][0]
