@@ -4,7 +4,8 @@ For squared error, Huber, log loss, hinge and multinomial (K=10), and for each o
 `loss`, `gradient` and `loss_gradient`, in float64 and float32, on 1 and 2 threads:
 elements per second of sklloss and of the reference, measured alternately in the same
 process, median of --repeats runs. Both write into preallocated output buffers, so
-allocation and page faults are not measured.
+allocation and page faults are not measured, and each run starts after a short pause
+so that the other library's idle OpenMP threads have stopped spinning.
 
 References: scikit-learn's private `sklearn._loss` (HalfSquaredError, HuberLoss,
 HalfBinomialLoss, HalfMultinomialLoss: the same per-sample conventions as sklloss's).
@@ -33,6 +34,7 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 N_CLASSES = 10
 EPSILON = 1.0
 METHODS = ("loss", "gradient", "loss_gradient")
+SWITCH_PAUSE = 0.05  # seconds between runs of the two libraries (see measure)
 
 
 class NumpyHinge:
@@ -127,6 +129,10 @@ def measure(case, method, n_threads, repeats):
     times = {True: [], False: []}
     for _ in range(repeats):
         for is_ours, obj, labels in ((True, ours, y), (False, ref, y_ref)):
+            # Each library has its own OpenMP runtime, whose idle workers spin for a
+            # while after a parallel region: without a pause, the other library's
+            # spinning thread takes the second core from a 2-thread run.
+            time.sleep(SWITCH_PAUSE)
             start = time.perf_counter()
             call(obj, method, labels, raw, n_threads, loss_out, gradient_out, is_ours)
             times[is_ours].append(time.perf_counter() - start)
@@ -177,7 +183,7 @@ def main(argv=None):
     footer = [
         "",
         f"{args.n:,} elements per call (multinomial: {args.n // N_CLASSES:,} rows x "
-        f"{N_CLASSES} classes), median of {args.repeats} alternating runs, preallocated "
+        f"{N_CLASSES} classes), median of {args.repeats} alternating runs (50 ms pause between libraries), preallocated "
         f"outputs. ratio = sklloss throughput / reference throughput (> 1: sklloss faster).",
         f"GB/s = bytes read and written by the kernel per second. For scale: numpy copies "
         f"{args.n:,} float64 at {copy_1t:.1f} GB/s (read + write, one thread); kernels "
