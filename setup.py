@@ -62,6 +62,10 @@ class BuildExt(build_ext):
         for ext in self.extensions:
             ext.extra_compile_args = compile_args + ext.extra_compile_args
             ext.extra_link_args = link_args + ext.extra_link_args
+            if self.compiler.compiler_type != "msvc":
+                # Link libm explicitly: the kernels call exp/log/log1p, and without it
+                # those symbols stay unversioned and bind to glibc's old wrappers.
+                ext.libraries = ["m"] + ext.libraries
         super().build_extensions()
 
 

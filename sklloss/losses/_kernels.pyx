@@ -82,8 +82,9 @@ cdef inline bint _elementwise_one(
     cdef bint bad
     if is_margin_loss(params):
         # {-1, +1} and {0, 1} labels: 0 and -1 both mean the negative class.
-        # A NaN label fails all three comparisons and counts as bad.
-        bad = (raw_i != raw_i) | ((y != 1) & (y != 0) & (y != -1))
+        # y^2 - |y| = |y| (|y| - 1) is 0 exactly for y in {-1, 0, +1}; NaN for NaN
+        # and +-inf (inf - inf), so those count as bad too.
+        bad = (raw_i != raw_i) | (y * y - _fabs(y) != 0)
         # A sign copy, not a select: where the loop is not vectorised (log_loss calls
         # exp), GCC turns a select -- or anything it can prove is +-1 -- into a branch
         # that random labels mispredict half the time. y - 0.5 is < 0 for -1 and 0.
