@@ -104,6 +104,15 @@ def sample(name, n, dtype, rng, scale=3.0):
     return y, raw
 
 
+def loss_and_data(name, n, rng, n_classes=3):
+    """(loss object, y, raw) for any loss, the multinomial one included."""
+    if name == "multinomial":
+        return (MultinomialLogLoss(), rng.integers(0, n_classes, n),
+                rng.standard_normal((n, n_classes)))
+    y, raw = sample(name, n, np.float64, rng)
+    return make_loss(name), y, raw
+
+
 # -- values and derivatives against the closed forms --------------------------------
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", ELEMENTWISE)
@@ -275,13 +284,7 @@ def test_zero_one_labels_equal_minus_one_plus_one(name):
 @pytest.mark.parametrize("name", ELEMENTWISE + ["multinomial"])
 def test_sample_weight_scales_and_weighted_mean(name):
     rng = np.random.default_rng(7)
-    if name == "multinomial":
-        raw = rng.standard_normal((300, 3))
-        y = rng.integers(0, 3, 300)
-        loss = MultinomialLogLoss()
-    else:
-        y, raw = sample(name, 300, np.float64, rng)
-        loss = make_loss(name)
+    loss, y, raw = loss_and_data(name, 300, rng)
     w = rng.uniform(0, 3, 300)
     unweighted, unweighted_grad = loss.loss_gradient(y, raw)
     weighted, weighted_grad = loss.loss_gradient(y, raw, sample_weight=w)
@@ -394,13 +397,7 @@ def test_in_place_output_over_raw_prediction():
 @pytest.mark.parametrize("name", ELEMENTWISE + ["multinomial"])
 def test_two_threads_equal_one_thread(name):
     rng = np.random.default_rng(10)
-    if name == "multinomial":
-        raw = rng.standard_normal((50_001, 5))
-        y = rng.integers(0, 5, 50_001)
-        loss = MultinomialLogLoss()
-    else:
-        y, raw = sample(name, 100_001, np.float64, rng)
-        loss = make_loss(name)
+    loss, y, raw = loss_and_data(name, 100_001, rng, n_classes=5)
     w = rng.uniform(0, 2, y.shape[0])
     one = loss.loss_gradient(y, raw, sample_weight=w, n_threads=1)
     two = loss.loss_gradient(y, raw, sample_weight=w, n_threads=2)
