@@ -212,32 +212,32 @@ cdef Py_ssize_t _dispatch(
     epsilon_insensitive.epsilon = epsilon
     squared_epsilon_insensitive.epsilon = epsilon
     if kind == SQUARED_ERROR:
-        return _dispatch_mode(squared_error, y_true, raw, sample_weight, loss_out, gradient_out,
-                                 n_samples, n_threads)
+        return _dispatch_mode(squared_error, y_true, raw, sample_weight,
+                              loss_out, gradient_out, n_samples, n_threads)
     elif kind == HUBER:
-        return _dispatch_mode(huber, y_true, raw, sample_weight, loss_out,
-                                 gradient_out, n_samples, n_threads)
+        return _dispatch_mode(huber, y_true, raw, sample_weight,
+                              loss_out, gradient_out, n_samples, n_threads)
     elif kind == EPSILON_INSENSITIVE:
-        return _dispatch_mode(epsilon_insensitive, y_true, raw, sample_weight, loss_out,
-                                 gradient_out, n_samples, n_threads)
+        return _dispatch_mode(epsilon_insensitive, y_true, raw, sample_weight,
+                              loss_out, gradient_out, n_samples, n_threads)
     elif kind == SQUARED_EPSILON_INSENSITIVE:
-        return _dispatch_mode(squared_epsilon_insensitive, y_true, raw, sample_weight, loss_out,
-                                 gradient_out, n_samples, n_threads)
+        return _dispatch_mode(squared_epsilon_insensitive, y_true, raw, sample_weight,
+                              loss_out, gradient_out, n_samples, n_threads)
     elif kind == LOGISTIC:
-        return _dispatch_mode(logistic, y_true, raw, sample_weight, loss_out,
-                                 gradient_out, n_samples, n_threads)
+        return _dispatch_mode(logistic, y_true, raw, sample_weight,
+                              loss_out, gradient_out, n_samples, n_threads)
     elif kind == HINGE:
-        return _dispatch_mode(hinge, y_true, raw, sample_weight, loss_out,
-                                 gradient_out, n_samples, n_threads)
+        return _dispatch_mode(hinge, y_true, raw, sample_weight,
+                              loss_out, gradient_out, n_samples, n_threads)
     elif kind == PERCEPTRON:
-        return _dispatch_mode(perceptron, y_true, raw, sample_weight, loss_out,
-                                 gradient_out, n_samples, n_threads)
+        return _dispatch_mode(perceptron, y_true, raw, sample_weight,
+                              loss_out, gradient_out, n_samples, n_threads)
     elif kind == SQUARED_HINGE:
-        return _dispatch_mode(squared_hinge, y_true, raw, sample_weight, loss_out,
-                                 gradient_out, n_samples, n_threads)
+        return _dispatch_mode(squared_hinge, y_true, raw, sample_weight,
+                              loss_out, gradient_out, n_samples, n_threads)
     else:
-        return _dispatch_mode(modified_huber, y_true, raw, sample_weight, loss_out,
-                                 gradient_out, n_samples, n_threads)
+        return _dispatch_mode(modified_huber, y_true, raw, sample_weight,
+                              loss_out, gradient_out, n_samples, n_threads)
 
 
 def elementwise(
