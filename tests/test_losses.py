@@ -674,3 +674,18 @@ def test_kernel_exp_accuracy(dtype, low, high):
     _exp_array(special, special_out)
     assert np.isnan(special_out[0])
     assert_array_equal(special_out[1:], [np.inf, 0.0, 1.0, 1.0])
+
+
+def test_read_only_and_strided_inputs():
+    rng = np.random.default_rng(12)
+    y = rng.standard_normal(1000)
+    raw = rng.standard_normal(2000)[::2]  # strided: converted once
+    w = rng.uniform(0, 1, 1000)
+    for array in (y, w):
+        array.flags.writeable = False
+    expected = w * ref_loss("huber", y, raw)
+    assert_allclose(Huber(epsilon=EPSILON).loss(y, raw, sample_weight=w), expected,
+                    rtol=1e-12)
+    # more threads than cores still gives the one-thread result
+    assert_array_equal(Huber(epsilon=EPSILON).loss(y, raw, n_threads=8),
+                       Huber(epsilon=EPSILON).loss(y, raw))
