@@ -151,7 +151,9 @@ def test_multinomial_matches_closed_form(n_classes, dtype):
     expected_loss = np.log1p(shifted.sum(axis=1))
     assert_allclose(expected_loss, logsumexp(raw64, axis=1) - raw64[rows, y], atol=1e-12)
     expected_grad = softmax(raw64, axis=1)
-    expected_grad[np.arange(len(y)), y] -= 1
+    # softmax_y - 1 = -sum_{k != y} softmax_k: exact even when softmax_y is close to 1
+    expected_grad[rows, y] = 0
+    expected_grad[rows, y] = -expected_grad.sum(axis=1)
     values, grads = loss.loss_gradient(y, raw)
     assert values.dtype == dtype and grads.dtype == dtype and grads.shape == raw.shape
     atol = 1e-6 if dtype == np.float32 else 0.0
@@ -205,6 +207,23 @@ def test_gradient_matches_central_finite_difference(name):
     h = 1e-6
     numeric = (loss.loss(y, raw + h) - loss.loss(y, raw - h)) / (2 * h)
     assert_allclose(loss.gradient(y, raw), numeric, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype, raw, y", [
+    (np.float64, [0.0, -40.0], 0),
+    (np.float64, [5.0, -30.0, -31.0], 0),
+    (np.float32, [10.0, -10.0], 0),
+    (np.float32, [0.0, -12.0, -12.0], 0),
+])
+def test_multinomial_gradient_of_a_confident_true_class(dtype, raw, y):
+    """softmax_y - 1 for softmax_y close to 1 keeps its relative precision."""
+    raw = np.array([raw], dtype=dtype)
+    grad = MultinomialLogLoss().gradient([y], raw)[0]
+    others = np.exp(np.delete(raw[0], y).astype(np.longdouble) - raw[0, y])
+    expected = -others.sum() / (1 + others.sum())
+    assert grad[y] < 0
+    assert grad[y] == pytest.approx(float(expected), rel=RTOL[dtype])
+    assert abs(grad.sum(dtype=np.float64)) <= 4 * np.finfo(dtype).eps * abs(grad[y])
 
 
 def test_multinomial_gradient_matches_central_finite_difference():

@@ -340,10 +340,11 @@ cdef inline floating grad_modified_huber(floating y, floating raw) noexcept nogi
 # precision, which log(1 + rest) would lose.
 # ---------------------------------------------------------------------------
 
-# Returns rest and stores m; when `exps` is not NULL, the terms exp(raw_k - m) (1 for
-# the argmax) are stored there (it may be `raw` itself).
+# Returns rest and stores m and its index; when `exps` is not NULL, the terms
+# exp(raw_k - m) (1 for the argmax) are stored there (it may be `raw` itself).
 cdef inline floating _sum_exp_minus_max(const floating* raw, Py_ssize_t n_classes,
-                                        floating* max_out, floating* exps) noexcept nogil:
+                                        floating* max_out, Py_ssize_t* argmax_out,
+                                        floating* exps) noexcept nogil:
     cdef Py_ssize_t k
     cdef Py_ssize_t argmax = 0
     cdef floating m = raw[0]
@@ -360,6 +361,7 @@ cdef inline floating _sum_exp_minus_max(const floating* raw, Py_ssize_t n_classe
         if exps != NULL:
             exps[k] = term
     max_out[0] = m
+    argmax_out[0] = argmax
     return rest
 
 
@@ -373,21 +375,27 @@ cdef inline floating _log1p_of_sum(floating rest) noexcept nogil:
 cdef inline floating loss_multinomial(const floating* raw, Py_ssize_t n_classes,
                                       Py_ssize_t y) noexcept nogil:
     cdef floating m
-    cdef floating rest = _sum_exp_minus_max(raw, n_classes, &m, NULL)
+    cdef Py_ssize_t argmax
+    cdef floating rest = _sum_exp_minus_max(raw, n_classes, &m, &argmax, NULL)
     return _log1p_of_sum(rest) + (m - raw[y])
 
 
 # Stores the K derivatives in `gradient` (which may alias `raw`) and returns the loss.
 cdef inline floating loss_grad_multinomial(const floating* raw, Py_ssize_t n_classes,
                                            Py_ssize_t y, floating* gradient) noexcept nogil:
-    cdef Py_ssize_t k
+    cdef Py_ssize_t k, argmax
     cdef floating m
     cdef floating raw_y = raw[y]  # read before `gradient` may overwrite it
-    cdef floating rest = _sum_exp_minus_max(raw, n_classes, &m, gradient)
+    cdef floating rest = _sum_exp_minus_max(raw, n_classes, &m, &argmax, gradient)
     cdef floating inv_total = 1 / (1 + rest)
     for k in range(n_classes):
         gradient[k] = gradient[k] * inv_total
-    gradient[y] = gradient[y] - 1
+    if y == argmax:
+        # softmax_y - 1 = 1 / (1 + rest) - 1 = -rest / (1 + rest), without the
+        # cancellation of subtracting 1 from a probability close to 1
+        gradient[y] = -rest * inv_total
+    else:
+        gradient[y] = gradient[y] - 1  # softmax_y <= 1/2 here: no cancellation
     return _log1p_of_sum(rest) + (m - raw_y)
 
 
