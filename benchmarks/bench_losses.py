@@ -55,13 +55,13 @@ class NumpyHinge:
 
 
 def make_case(name, n_elements, dtype, rng):
-    """(ours, reference, reference name, our y, reference y, raw, n_elements)."""
+    """(ours, reference, reference name, y, raw, n_elements); both take the same y."""
     if name == "multinomial":
         n = n_elements // N_CLASSES
         raw = rng.standard_normal((n, N_CLASSES)).astype(dtype)
         y = rng.integers(0, N_CLASSES, n).astype(dtype)
         return (losses.MultinomialLogLoss(), sk_loss.HalfMultinomialLoss(n_classes=N_CLASSES),
-                "sklearn._loss", y, y, raw, n * N_CLASSES)
+                "sklearn._loss", y, raw, n * N_CLASSES)
     raw = (3 * rng.standard_normal(n_elements)).astype(dtype)
     if name in ("squared_error", "huber"):
         y = rng.standard_normal(n_elements).astype(dtype)
@@ -70,13 +70,13 @@ def make_case(name, n_elements, dtype, rng):
         else:
             ref = sk_loss.HuberLoss(delta=EPSILON)
         ours = losses.get_loss(name, **({"epsilon": EPSILON} if name == "huber" else {}))
-        return ours, ref, "sklearn._loss", y, y, raw, n_elements
+        return ours, ref, "sklearn._loss", y, raw, n_elements
     y01 = rng.integers(0, 2, n_elements).astype(dtype)
     if name == "log_loss":
         # sklearn's HalfBinomialLoss takes {0, 1}; so does sklloss (0 = negative class).
-        return losses.LogLoss(), sk_loss.HalfBinomialLoss(), "sklearn._loss", y01, y01, raw, n_elements
+        return losses.LogLoss(), sk_loss.HalfBinomialLoss(), "sklearn._loss", y01, raw, n_elements
     ypm = 2 * y01 - 1
-    return losses.Hinge(), NumpyHinge(), "numpy", ypm, ypm, raw, n_elements
+    return losses.Hinge(), NumpyHinge(), "numpy", ypm, raw, n_elements
 
 
 def call(obj, method, y, raw, n_threads, loss_out, gradient_out, ours):
@@ -97,7 +97,7 @@ def call(obj, method, y, raw, n_threads, loss_out, gradient_out, ours):
 
 def bytes_moved(case, method):
     """Bytes the kernel reads and writes: labels, raw predictions and outputs."""
-    _, _, _, y, _, raw, _ = case
+    _, _, _, y, raw, _ = case
     outputs = {"loss": y.nbytes, "gradient": raw.nbytes,
                "loss_gradient": y.nbytes + raw.nbytes}[method]
     return y.nbytes + raw.nbytes + outputs
@@ -117,24 +117,24 @@ def memory_bandwidth(n, repeats):
 
 def measure(case, method, n_threads, repeats):
     """Median seconds of (sklloss, reference), run alternately."""
-    ours, ref, _, y, y_ref, raw, _ = case
+    ours, ref, _, y, raw, _ = case
     loss_out = np.empty(raw.shape[0], dtype=raw.dtype)
     gradient_out = np.empty_like(raw)
     # Check once that both compute the same thing before timing them.
     np.testing.assert_allclose(
         call(ours, "loss", y, raw, n_threads, loss_out, gradient_out, True).copy(),
-        call(ref, "loss", y_ref, raw, n_threads, loss_out, gradient_out, False),
+        call(ref, "loss", y, raw, n_threads, loss_out, gradient_out, False),
         rtol=1e-4, atol=1e-5,
     )
     times = {True: [], False: []}
     for _ in range(repeats):
-        for is_ours, obj, labels in ((True, ours, y), (False, ref, y_ref)):
+        for is_ours, obj in ((True, ours), (False, ref)):
             # Each library has its own OpenMP runtime, whose idle workers spin for a
             # while after a parallel region: without a pause, the other library's
             # spinning thread takes the second core from a 2-thread run.
             time.sleep(SWITCH_PAUSE)
             start = time.perf_counter()
-            call(obj, method, labels, raw, n_threads, loss_out, gradient_out, is_ours)
+            call(obj, method, y, raw, n_threads, loss_out, gradient_out, is_ours)
             times[is_ours].append(time.perf_counter() - start)
     return statistics.median(times[True]), statistics.median(times[False])
 
