@@ -228,17 +228,29 @@ cdef inline floating grad_squared_epsilon_insensitive(floating y, floating raw,
 # faster than its log1p (by about a quarter, measured here). Data mostly takes one
 # branch, so it is mostly predicted, unlike a branch on the sign of the margin (a
 # coin toss with random labels).
-cdef inline floating log1pexp(floating x) noexcept nogil:
+cdef inline floating _log1pexp_from_exp(floating x, floating e) noexcept nogil:
+    # e = exp(x) for x <= 18, exp(-x) beyond: the one exp that log1pexp and
+    # loss_grad_logistic share (see _exp_for_log1pexp)
     if x <= -37:
-        return _exp_libm(x)  # log1p(e) == e to working precision
+        return e  # log1p(e) == e to working precision
     elif x <= -2:
-        return _log1p(_exp_libm(x))
+        return _log1p(e)
     elif x <= 18:
-        return _log(1 + _exp_libm(x))
+        return _log(1 + e)
     elif x <= <floating>33.3:
-        return x + _exp_libm(-x)  # log(1 + e^x) = x + log1p(e^-x), log1p(e^-x) == e^-x
+        return x + e  # log(1 + e^x) = x + log1p(e^-x), log1p(e^-x) == e^-x
     else:
         return x
+
+
+# One exp call with a selected argument (not one call per branch: exp is pure under
+# -fno-math-errno, and GCC may then evaluate both calls to if-convert the choice).
+cdef inline floating _exp_for_log1pexp(floating x) noexcept nogil:
+    return _exp_libm(x if x <= 18 else -x)
+
+
+cdef inline floating log1pexp(floating x) noexcept nogil:
+    return _log1pexp_from_exp(x, _exp_for_log1pexp(x))
 
 
 # log_loss: log(1 + exp(-z))
@@ -271,16 +283,10 @@ cdef inline floating grad_logistic(floating y, floating raw) noexcept nogil:
 cdef inline floating loss_grad_logistic(floating y, floating raw,
                                         floating* gradient) noexcept nogil:
     cdef floating x = -y * raw  # the loss is log1pexp(x)
-    cdef floating e
-    if x <= 18:
-        e = _exp_libm(x)
-        gradient[0] = -y * e / (1 + e)
-        if x <= -37:
-            return e
-        return _log1p(e) if x <= -2 else _log(1 + e)
-    e = _exp_libm(-x)
-    gradient[0] = -y / (1 + e)
-    return x + e if x <= <floating>33.3 else x
+    cdef floating e = _exp_for_log1pexp(x)
+    # -y expit(x): e = exp(x) up to x = 18, exp(-x) beyond
+    gradient[0] = -y * e / (1 + e) if x <= 18 else -y / (1 + e)
+    return _log1pexp_from_exp(x, e)
 
 
 # hinge: max(0, 1 - z)
