@@ -29,6 +29,7 @@ COMPILER_DIRECTIVES = {
 
 EXTENSIONS = [
     Extension("sklloss.losses._kernels", ["sklloss/losses/_kernels.pyx"]),
+    Extension("sklloss.linear_model._engine", ["sklloss/linear_model/_engine.pyx"]),
 ]
 
 

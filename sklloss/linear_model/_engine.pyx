@@ -1,0 +1,802 @@
+# The SGD engine: epochs of per-sample stochastic gradient descent over the rows of a
+# dense (C-contiguous) or CSR matrix, for K linear outputs at once.
+#
+# It knows nothing of scikit-learn: it takes arrays and scalars, updates the model
+# arrays it is given in place, and returns what happened. The estimators in _sgd.py
+# hand it copies, so a failure (divergence, interrupt) leaves their state untouched.
+#
+# The algorithm is scikit-learn's `_plain_sgd` (sklearn/linear_model/_sgd_fast.pyx.tp),
+# so that equal hyperparameters give equal learning dynamics:
+# - w is stored as wscale * v: the L2 shrinkage w *= (1 - eta alpha) costs O(1)
+#   (Bottou, "Stochastic Gradient Descent Tricks", 2012), v is rescaled when wscale
+#   falls below a threshold;
+# - averaged SGD keeps the running average as (aw + avg_a v) / avg_b so that a sparse
+#   row updates it in O(nnz) (same reference);
+# - L1 is the truncated gradient with the cumulative penalty u and the applied
+#   penalty q of Tsuruoka, Tsujii and Ananiadou (ACL 2009);
+# - learning rates constant, optimal (Bottou's 1 / (alpha (t0 + t))), invscaling,
+#   adaptive, and the passive-aggressive steps PA-I / PA-II (Crammer et al., 2006).
+#
+# What differs from scikit-learn: a dense row is read as a contiguous slice (no index
+# array); one read of a row serves all K one-vs-rest outputs (scikit-learn makes K
+# passes over X); the K outputs can be split over threads, each thread running the
+# same row order, so the result does not depend on the number of threads; the norms
+# of the training objective are exact for sparse rows too; signals are checked during
+# the epoch; and the loss is a fused (compile-time) type, not a virtual call.
+
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport INFINITY, fabs, isfinite, pow, sqrt
+from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdlib cimport free, malloc
+
+import numpy as np
+
+from sklloss.losses._kernels cimport (
+    EpsilonInsensitiveParams,
+    HingeParams,
+    HuberParams,
+    LogisticParams,
+    ModifiedHuberParams,
+    PerceptronParams,
+    SquaredEpsilonInsensitiveParams,
+    SquaredErrorParams,
+    SquaredHingeParams,
+    loss_grad,
+    loss_params_t,
+    loss_value_grad,
+)
+
+ctypedef fused index_t:
+    int32_t
+    int64_t
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__)
+    #define SKLLOSS_PREFETCH(p) __builtin_prefetch((const void *)(p), 0, 3)
+    #else
+    #define SKLLOSS_PREFETCH(p) ((void)0)
+    #endif
+    """
+    void _prefetch "SKLLOSS_PREFETCH"(const void* p) noexcept nogil
+
+cdef extern from "Python.h":
+    # Declared without an exception clause: the caller decides what to do.
+    int _PyErr_CheckSignals "PyErr_CheckSignals"()
+
+# Penalties and learning rates: the codes scikit-learn's engine uses.
+PENALTIES = {"none": 0, "l1": 1, "l2": 2, "elasticnet": 3}
+LEARNING_RATES = {"constant": 1, "optimal": 2, "invscaling": 3, "adaptive": 4,
+                  "pa1": 5, "pa2": 6}
+cdef enum:
+    NO_PENALTY = 0
+    L1 = 1
+    L2 = 2
+    ELASTICNET = 3
+    CONSTANT = 1
+    OPTIMAL = 2
+    INVSCALING = 3
+    ADAPTIVE = 4
+    PA1 = 5
+    PA2 = 6
+
+# Element-wise losses the engine runs (names of sklloss.losses).
+LOSS_CODES = {"squared_error": 0, "huber": 1, "epsilon_insensitive": 2,
+              "squared_epsilon_insensitive": 3, "log_loss": 4, "hinge": 5,
+              "perceptron": 6, "squared_hinge": 7, "modified_huber": 8}
+
+# Outcome of fit_epochs.
+OK = 0
+DIVERGED = 1
+
+cdef double MAX_DLOSS = 1e12          # scikit-learn's clip of the loss derivative
+cdef Py_ssize_t SIGNAL_CHECK_ROWS = 16384  # rows between two looks at pending signals
+cdef Py_ssize_t PREFETCH_AHEAD = 4    # rows ahead in the shuffled order
+
+
+ctypedef struct Settings:
+    int penalty
+    double alpha
+    double l1_ratio
+    int learning_rate
+    double eta0
+    double power_t
+    double optimal_init
+    bint fit_intercept
+    double intercept_decay
+    double average          # averaging starts at sample t == average (0: never)
+    bint classification     # y holds class codes; output k's positive class is pos_label[k]
+    double wscale_threshold
+
+
+ctypedef struct Output:
+    double wscale           # w = wscale * v
+    double sq_norm          # ||w||^2, kept up to date for the objective
+    double l1_norm          # ||w||_1, idem (only with an L1 part)
+    double intercept
+    double avg_a            # average = (aw + avg_a * v) / avg_b
+    double avg_b
+    double avg_intercept
+    double u                # cumulative L1 penalty (truncated gradient)
+    double eta              # learning rate of constant / adaptive / PA schedules
+    double sumloss          # this epoch's sum of losses
+    double objective        # this epoch's sum of losses + penalties
+    bint active             # still learning (not stopped by tol / early stopping)
+
+
+# ---------------------------------------------------------------------------
+# Row kernels. A dense row is x[0:d]; a sparse row is (x[0:nnz], idx[0:nnz]).
+# The dense dot product keeps four independent partial sums: that lets the compiler
+# vectorise it without -ffast-math (it may not reorder one sequential sum).
+# ---------------------------------------------------------------------------
+cdef inline double _dot(const floating* w, const floating* x, const index_t* idx,
+                        Py_ssize_t nnz, double* xsq) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef floating s0 = 0, s1 = 0, s2 = 0, s3 = 0
+    cdef floating q0 = 0, q1 = 0, q2 = 0, q3 = 0
+    cdef Py_ssize_t n4 = nnz - nnz % 4
+    if idx == NULL:
+        for j in range(0, n4, 4):
+            s0 += w[j] * x[j]
+            s1 += w[j + 1] * x[j + 1]
+            s2 += w[j + 2] * x[j + 2]
+            s3 += w[j + 3] * x[j + 3]
+            q0 += x[j] * x[j]
+            q1 += x[j + 1] * x[j + 1]
+            q2 += x[j + 2] * x[j + 2]
+            q3 += x[j + 3] * x[j + 3]
+        for j in range(n4, nnz):
+            s0 += w[j] * x[j]
+            q0 += x[j] * x[j]
+    else:
+        for j in range(nnz):
+            s0 += w[idx[j]] * x[j]
+            q0 += x[j] * x[j]
+    xsq[0] = <double>((q0 + q1) + (q2 + q3))
+    return <double>((s0 + s1) + (s2 + s3))
+
+
+cdef inline double _add(floating* w, const floating* x, const index_t* idx,
+                        Py_ssize_t nnz, double c, bint track_l1) noexcept nogil:
+    """v += c * x; returns the change of sum |v| when track_l1 (else 0)."""
+    cdef Py_ssize_t j
+    cdef floating cf = <floating>c
+    cdef floating old
+    cdef floating dl1 = 0
+    if idx == NULL:
+        if track_l1:
+            for j in range(nnz):
+                old = w[j]
+                w[j] = old + x[j] * cf
+                dl1 += fabs(w[j]) - fabs(old)
+        else:
+            for j in range(nnz):
+                w[j] += x[j] * cf
+    else:
+        for j in range(nnz):
+            old = w[idx[j]]
+            w[idx[j]] = old + x[j] * cf
+            if track_l1:
+                dl1 += fabs(w[idx[j]]) - fabs(old)
+    return <double>dl1
+
+
+cdef inline void _axpy_row(floating* aw, const floating* x, const index_t* idx,
+                           Py_ssize_t nnz, double c) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef floating cf = <floating>c
+    if idx == NULL:
+        for j in range(nnz):
+            aw[j] += x[j] * cf
+    else:
+        for j in range(nnz):
+            aw[idx[j]] += x[j] * cf
+
+
+cdef inline void _l1_truncate(floating* w, floating* q, const index_t* idx,
+                              Py_ssize_t nnz, Output* o) noexcept nogil:
+    """Truncated gradient on the row's features (all d of them for a dense row)."""
+    cdef Py_ssize_t j, f
+    cdef double z, new, wscale = o.wscale, u = o.u
+    cdef double dsq = 0.0, dl1 = 0.0
+    for j in range(nnz):
+        f = j if idx == NULL else idx[j]
+        z = w[f]
+        if wscale * z > 0.0:
+            new = z - (u + q[f]) / wscale
+            if new < 0.0:
+                new = 0.0
+        elif wscale * z < 0.0:
+            new = z + (u - q[f]) / wscale
+            if new > 0.0:
+                new = 0.0
+        else:
+            new = z
+        w[f] = <floating>new
+        new = w[f]
+        q[f] += <floating>(wscale * (new - z))
+        dsq += new * new - z * z
+        dl1 += fabs(new) - fabs(z)
+    o.sq_norm += dsq * wscale * wscale
+    o.l1_norm += dl1 * wscale
+
+
+cdef void _reset_wscale(floating* w, floating* aw, Py_ssize_t d, Output* o) noexcept nogil:
+    """Fold wscale (and the averaging factors) into the stored vectors."""
+    cdef Py_ssize_t j
+    if aw != NULL:
+        for j in range(d):
+            aw[j] = <floating>((aw[j] + o.avg_a * w[j]) / o.avg_b)
+        o.avg_a = 0.0
+        o.avg_b = 1.0
+    for j in range(d):
+        w[j] = <floating>(w[j] * o.wscale)
+    o.wscale = 1.0
+
+
+cdef void _exact_norms(const floating* w, Py_ssize_t d, Output* o) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef double sq = 0.0, l1 = 0.0
+    for j in range(d):
+        sq += <double>w[j] * w[j]
+        l1 += fabs(<double>w[j])
+    o.sq_norm = sq * o.wscale * o.wscale
+    o.l1_norm = l1 * o.wscale
+
+
+# ---------------------------------------------------------------------------
+# One SGD step of one output on one row (scikit-learn's loop body).
+# ---------------------------------------------------------------------------
+cdef inline void _step(loss_params_t params, const Settings* s, Output* o,
+                       floating* w, floating* aw, floating* q, Py_ssize_t d,
+                       const floating* x, const index_t* idx, Py_ssize_t nnz,
+                       double yk, double class_weight, double sample_weight,
+                       double t) noexcept nogil:
+    cdef double xsq, p_lin, p, eta, loss, dloss, update, shrink, dl1
+    cdef double num_iter, mu
+    cdef bint track_l1 = s.penalty == L1 or s.penalty == ELASTICNET
+
+    p_lin = _dot(w, x, idx, nnz, &xsq) * o.wscale
+    p = p_lin + o.intercept
+    if s.learning_rate == OPTIMAL:
+        eta = 1.0 / (s.alpha * (s.optimal_init + t - 1.0))
+    elif s.learning_rate == INVSCALING:
+        eta = s.eta0 / pow(t, s.power_t)
+    else:
+        eta = o.eta
+
+    loss = loss_value_grad(params, yk, p, &dloss)
+    o.sumloss += loss
+    o.objective += loss
+    if s.learning_rate < PA1 and s.penalty != NO_PENALTY:
+        # SGD minimises alpha * ((1 - l1_ratio) / 2 ||w||^2 + l1_ratio ||w||_1)
+        o.objective += s.alpha * ((1.0 - s.l1_ratio) * 0.5 * o.sq_norm
+                                  + s.l1_ratio * o.l1_norm)
+
+    if s.learning_rate == PA1:
+        # (_epoch skips zero rows under PA-I, so xsq > 0 here)
+        update = loss / xsq
+        if update > s.eta0:
+            update = s.eta0
+    elif s.learning_rate == PA2:
+        update = loss / (xsq + 0.5 / s.eta0)
+    else:
+        if dloss < -MAX_DLOSS:
+            dloss = -MAX_DLOSS
+        elif dloss > MAX_DLOSS:
+            dloss = MAX_DLOSS
+        update = -eta * dloss
+    if s.learning_rate >= PA1:
+        if s.classification:
+            update *= yk
+        elif yk - p < 0:
+            update = -update
+    update *= class_weight * sample_weight
+
+    if s.penalty >= L2:
+        # never scale to a negative value: a too large eta * alpha zeroes w instead
+        shrink = 1.0 - (1.0 - s.l1_ratio) * eta * s.alpha
+        if shrink < 0.0:
+            shrink = 0.0
+        o.wscale *= shrink
+        o.sq_norm *= shrink * shrink
+        o.l1_norm *= shrink
+        p_lin *= shrink
+        if o.wscale < s.wscale_threshold:
+            _reset_wscale(w, aw, d, o)
+    if update != 0.0:
+        dl1 = _add(w, x, idx, nnz, update / o.wscale, track_l1)
+        # ||w + update x||^2 = ||w||^2 + 2 update <w, x> + update^2 ||x||^2
+        o.sq_norm += 2.0 * update * p_lin + update * update * xsq
+        if o.sq_norm < 0.0:
+            o.sq_norm = 0.0
+        o.l1_norm += dl1 * o.wscale
+        if s.fit_intercept:
+            o.intercept += update * s.intercept_decay
+
+    if 0 < s.average <= t:
+        num_iter = t - s.average + 1.0
+        mu = 1.0 / num_iter
+        if update != 0.0:
+            _axpy_row(aw, x, idx, nnz, -o.avg_a * update / o.wscale)
+        if num_iter > 1.0:
+            o.avg_b /= 1.0 - mu
+        o.avg_a += mu * o.avg_b * o.wscale
+        o.avg_intercept += (o.intercept - o.avg_intercept) / num_iter
+
+    if track_l1:
+        o.u += s.l1_ratio * eta * s.alpha
+        _l1_truncate(w, q, idx, nnz, o)
+
+
+cdef int _check_signals() noexcept with gil:
+    return _PyErr_CheckSignals()
+
+
+cdef int _raise_pending() except -1:
+    # An exception (e.g. KeyboardInterrupt) was set by PyErr_CheckSignals.
+    return -1
+
+
+cdef void _epoch(loss_params_t params, const Settings* s, Output* outs,
+                 Py_ssize_t k_begin, Py_ssize_t k_end,
+                 floating* coef, floating* avg_coef, floating* q, Py_ssize_t d,
+                 const floating* X_data, const index_t* X_indices,
+                 const index_t* X_indptr, bint sparse,
+                 const floating* y, const floating* sw, const double* pos_label,
+                 const double* weight_pos, const double* weight_neg,
+                 const Py_ssize_t* order, Py_ssize_t n_rows, double t0,
+                 bint check_signals, int* interrupted) noexcept nogil:
+    """One pass over the rows `order[0:n_rows]` for outputs k_begin..k_end-1."""
+    cdef Py_ssize_t r, i, k, nnz, j, ahead, next_row
+    cdef const floating* x
+    cdef const index_t* idx = NULL
+    cdef double xsq, yk, cw, t
+    cdef Output* o
+    cdef floating* aw = NULL
+    cdef floating* qk = NULL
+    cdef Py_ssize_t line = 64 // sizeof(floating)
+    for r in range(n_rows):
+        if r % SIGNAL_CHECK_ROWS == SIGNAL_CHECK_ROWS - 1:
+            if check_signals and _check_signals() != 0:
+                interrupted[0] = 1
+            if interrupted[0]:
+                return
+        i = order[r]
+        ahead = r + PREFETCH_AHEAD
+        if ahead < n_rows:
+            next_row = order[ahead]
+            if sparse:
+                _prefetch(X_data + X_indptr[next_row])
+                _prefetch(X_indices + X_indptr[next_row])
+            else:
+                j = 0
+                while j < d:
+                    _prefetch(X_data + next_row * d + j)
+                    j += line
+        if sparse:
+            x = X_data + X_indptr[i]
+            idx = X_indices + X_indptr[i]
+            nnz = X_indptr[i + 1] - X_indptr[i]
+        else:
+            x = X_data + i * d
+            nnz = d
+        if s.learning_rate == PA1:
+            # scikit-learn skips a zero row entirely under PA-I (t does not advance)
+            _dot(x, x, idx if sparse else <const index_t*>NULL, nnz, &xsq)
+            if xsq == 0.0:
+                continue
+        t = t0 + r
+        for k in range(k_begin, k_end):
+            o = &outs[k]
+            if not o.active:
+                continue
+            if s.classification:
+                if y[i] == pos_label[k]:
+                    yk = 1.0
+                    cw = weight_pos[k]
+                else:
+                    yk = -1.0
+                    cw = weight_neg[k]
+            else:
+                yk = y[i]
+                cw = 1.0
+            if avg_coef != NULL:
+                aw = avg_coef + k * d
+            if q != NULL:
+                qk = q + k * d
+            _step(params, s, o, coef + k * d, aw, qk, d, x,
+                  idx if sparse else <const index_t*>NULL, nnz, yk, cw, sw[i], t)
+
+
+cdef Py_ssize_t _count_rows(const floating* X_data, const index_t* X_indptr, bint sparse,
+                            const Py_ssize_t* order, Py_ssize_t n_rows, Py_ssize_t d,
+                            int learning_rate) noexcept nogil:
+    """Rows an epoch learns from: all, except zero rows under PA-I."""
+    cdef Py_ssize_t r, i, n = 0
+    cdef double xsq
+    if learning_rate != PA1:
+        return n_rows
+    for r in range(n_rows):
+        i = order[r]
+        if sparse:
+            _dot(X_data + X_indptr[i], X_data + X_indptr[i], <const index_t*>NULL,
+                 X_indptr[i + 1] - X_indptr[i], &xsq)
+        else:
+            _dot(X_data + i * d, X_data + i * d, <const index_t*>NULL, d, &xsq)
+        n += xsq != 0.0
+    return n
+
+
+cdef inline uint64_t _splitmix64(uint64_t* state) noexcept nogil:
+    cdef uint64_t z
+    state[0] += 0x9E3779B97F4A7C15ULL
+    z = state[0]
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
+    return z ^ (z >> 31)
+
+
+cdef void _shuffle(Py_ssize_t* order, Py_ssize_t n, uint64_t* state) noexcept nogil:
+    """Fisher-Yates with an unbiased bounded draw (rejection on the low residue)."""
+    cdef Py_ssize_t i, j, tmp
+    cdef uint64_t bound, r, threshold
+    for i in range(n - 1, 0, -1):
+        bound = <uint64_t>(i + 1)
+        threshold = (0 - bound) % bound
+        while True:
+            r = _splitmix64(state)
+            if r >= threshold:
+                break
+        j = <Py_ssize_t>(r % bound)
+        tmp = order[i]
+        order[i] = order[j]
+        order[j] = tmp
+
+
+cdef object _run(int loss_code, double epsilon, Settings* s,
+                 floating[:, ::1] coef, double[::1] intercept,
+                 floating[:, ::1] avg_coef, double[::1] avg_intercept,
+                 const floating[::1] X_data, const index_t[::1] X_indices,
+                 const index_t[::1] X_indptr, bint sparse, Py_ssize_t n_features,
+                 const floating[::1] y, const floating[::1] sample_weight,
+                 const double[::1] pos_label, const double[::1] weight_pos,
+                 const double[::1] weight_neg, Py_ssize_t[::1] order,
+                 int max_iter, double tol, int n_iter_no_change, bint shuffle,
+                 uint64_t seed, double t, object validation_score, int verbose,
+                 int n_threads):
+    cdef Py_ssize_t K = coef.shape[0], d = n_features, n_rows = order.shape[0]
+    cdef Py_ssize_t k, g, n_groups, epoch, n_learned, n_active
+    cdef int interrupted = 0
+    cdef int status = OK
+    cdef uint64_t rng = seed
+    cdef Output* outs = <Output*>malloc(max(K, 1) * sizeof(Output))
+    cdef floating* aw = &avg_coef[0, 0] if avg_coef.shape[0] > 0 else NULL
+    cdef floating* qp = NULL
+    cdef floating* scratch_ptr
+    cdef const index_t* ind_ptr = &X_indices[0] if X_indices.shape[0] > 0 else NULL
+    cdef const index_t* indptr_ptr = &X_indptr[0] if X_indptr.shape[0] > 0 else NULL
+    cdef double objective, score
+    cdef int[::1] n_iter = np.zeros(K, dtype=np.intc)
+    cdef int[::1] no_improvement = np.zeros(K, dtype=np.intc)
+    cdef double[::1] best = np.full(K, INFINITY)
+    q_arr = None
+    if s.penalty == L1 or s.penalty == ELASTICNET:
+        q_arr = np.zeros((K, d), dtype=np.asarray(coef).dtype)
+        qp = _data(q_arr, coef)
+    scratch = None
+    if validation_score is not None:
+        scratch = np.empty((K, d), dtype=np.asarray(coef).dtype)
+    if outs == NULL:
+        raise MemoryError()
+    n_groups = max(1, min(n_threads, K))
+    objective_curve = []
+    score_curve = []
+    try:
+        for k in range(K):
+            outs[k].wscale = 1.0
+            outs[k].intercept = intercept[k]
+            outs[k].avg_a = 0.0
+            outs[k].avg_b = 1.0
+            outs[k].avg_intercept = avg_intercept[k] if avg_intercept.shape[0] > 0 else 0.0
+            outs[k].u = 0.0
+            outs[k].eta = s.eta0
+            outs[k].active = True
+        for epoch in range(max_iter):
+            with nogil:
+                for k in range(K):
+                    outs[k].sumloss = 0.0
+                    outs[k].objective = 0.0
+                    if outs[k].active:
+                        _exact_norms(&coef[k, 0], d, &outs[k])
+                if shuffle:
+                    _shuffle(&order[0], n_rows, &rng)
+                n_learned = _count_rows(&X_data[0], indptr_ptr, sparse, &order[0], n_rows,
+                                        d, s.learning_rate)
+                if n_groups == 1:
+                    _epoch_any(loss_code, epsilon, s, outs, 0, K, &coef[0, 0], aw, qp, d, &X_data[0],
+                           ind_ptr, indptr_ptr, sparse, &y[0], &sample_weight[0],
+                           &pos_label[0], &weight_pos[0], &weight_neg[0], &order[0],
+                           n_rows, t, True, &interrupted)
+                else:
+                    for g in prange(n_groups, num_threads=n_groups, schedule="static",
+                                    chunksize=1):
+                        _epoch_any(loss_code, epsilon, s, outs, g * K // n_groups, (g + 1) * K // n_groups,
+                               &coef[0, 0], aw, qp, d, &X_data[0], ind_ptr, indptr_ptr,
+                               sparse, &y[0], &sample_weight[0], &pos_label[0],
+                               &weight_pos[0], &weight_neg[0], &order[0], n_rows, t,
+                               g == 0, &interrupted)
+            if interrupted:
+                _raise_pending()
+            if _check_signals() != 0:
+                _raise_pending()
+            t += n_learned
+
+            for k in range(K):
+                if outs[k].active and not _finite(&coef[k, 0], d, outs[k].intercept):
+                    status = DIVERGED
+            if status == DIVERGED:
+                break
+
+            scores = None
+            if validation_score is not None:
+                scratch_ptr = _data(scratch, coef)
+                for k in range(K):
+                    _scaled_copy(&coef[k, 0], scratch_ptr + k * d, d, outs[k].wscale)
+                scores = np.asarray(validation_score(
+                    scratch, np.array([outs[k].intercept for k in range(K)])), dtype=float)
+                score_curve.append(scores)
+            denominator = max(n_learned, 1)
+            objective_curve.append(
+                np.array([outs[k].objective / denominator for k in range(K)]))
+            for k in range(K):
+                if not outs[k].active:
+                    continue
+                n_iter[k] = epoch + 1
+                if verbose > 0:
+                    _print_epoch(k, K, epoch, &coef[k, 0], d, &outs[k], t, n_learned,
+                                 None if scores is None else scores[k])
+                if scores is not None:
+                    # larger is better: stop when the score stops improving by tol
+                    score = -scores[k]
+                else:
+                    score = outs[k].objective / denominator
+                if tol > -INFINITY and score > best[k] - tol:
+                    no_improvement[k] += 1
+                else:
+                    no_improvement[k] = 0
+                if score < best[k]:
+                    best[k] = score
+                if no_improvement[k] >= n_iter_no_change:
+                    if s.learning_rate == ADAPTIVE and outs[k].eta > 1e-6:
+                        outs[k].eta /= 5.0
+                        no_improvement[k] = 0
+                    else:
+                        outs[k].active = False
+                        if verbose > 0:
+                            print("Convergence after %d epochs" % (epoch + 1))
+            n_active = 0
+            for k in range(K):
+                n_active += outs[k].active
+            if n_active == 0:
+                break
+
+        for k in range(K):
+            _reset_wscale(&coef[k, 0], aw + k * d if aw != NULL else NULL, d, &outs[k])
+            intercept[k] = outs[k].intercept
+            if avg_intercept.shape[0] > 0:
+                avg_intercept[k] = outs[k].avg_intercept
+    finally:
+        free(outs)
+    return {
+        "status": status,
+        "epoch": epoch + 1,
+        "n_iter": np.asarray(n_iter),
+        "t": t,
+        "objective_curve": objective_curve,
+        "score_curve": score_curve,
+    }
+
+
+cdef floating* _data(object array, floating[:, ::1] like):
+    """Pointer to the data of a C-contiguous array of `like`'s dtype."""
+    cdef floating[:, ::1] view = array
+    return &view[0, 0]
+
+
+cdef void _scaled_copy(const floating* w, floating* out, Py_ssize_t d,
+                       double wscale) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(d):
+        out[j] = <floating>(w[j] * wscale)
+
+
+cdef bint _finite(const floating* w, Py_ssize_t d, double intercept) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef bint ok = isfinite(intercept)
+    for j in range(d):
+        ok &= isfinite(w[j])
+    return ok
+
+
+cdef void _print_epoch(Py_ssize_t k, Py_ssize_t K, Py_ssize_t epoch, const floating* w,
+                       Py_ssize_t d, Output* o, double t, Py_ssize_t n_learned,
+                       object score):
+    cdef Py_ssize_t j, nnz = 0
+    for j in range(d):
+        nnz += w[j] != 0
+    prefix = "" if K == 1 else "Output %d: " % k
+    line = ("%sNorm: %.2f, NNZs: %d, Bias: %.6f, T: %d, Avg. loss: %f, Objective: %f"
+            % (prefix, sqrt(o.sq_norm), nnz, o.intercept, <long long>(t - 1),
+               o.sumloss / max(n_learned, 1), o.objective / max(n_learned, 1)))
+    if score is not None:
+        line += ", Validation score: %f" % score
+    if k == 0:
+        print("-- Epoch %d" % (epoch + 1))
+    print(line)
+
+
+def fit_epochs(str loss, double epsilon,
+               floating[:, ::1] coef, double[::1] intercept,
+               floating[:, ::1] average_coef, double[::1] average_intercept,
+               const floating[::1] X_data, const index_t[::1] X_indices,
+               const index_t[::1] X_indptr, bint sparse, Py_ssize_t n_features,
+               const floating[::1] y, const floating[::1] sample_weight,
+               const double[::1] pos_label, const double[::1] weight_pos,
+               const double[::1] weight_neg, Py_ssize_t[::1] order,
+               bint classification, int penalty, double alpha, double l1_ratio, int learning_rate,
+               double eta0, double power_t, bint fit_intercept, double intercept_decay,
+               double average, int max_iter, double tol, int n_iter_no_change,
+               bint shuffle, uint64_t seed, double t, object validation_score=None,
+               int verbose=0, int n_threads=1):
+    """Run up to `max_iter` epochs of SGD for K = coef.shape[0] linear outputs.
+
+    Parameters
+    ----------
+    loss, epsilon : name of an element-wise loss of sklloss.losses and its epsilon.
+    coef : (K, d) array, updated in place; intercept : (K,) float64, idem.
+    average_coef, average_intercept : (K, d) and (K,) running averages, updated in
+        place; shape (0, d) and (0,) when not averaging.
+    X_data, X_indices, X_indptr, sparse : a dense matrix as X.ravel() (indices and
+        indptr empty), or a CSR matrix's three arrays.
+    y : targets, or class codes when `classification` (then output k's target is +1
+        where y == pos_label[k] and -1 elsewhere, and passive-aggressive steps follow
+        the sign of that target rather than of the residual).
+    sample_weight : per-row weights; weight_pos / weight_neg : per-output class weights.
+    order : the rows to learn from (validation rows excluded); shuffled in place.
+    penalty, learning_rate : codes of PENALTIES / LEARNING_RATES.
+    average : sample count at which averaging starts (0: no averaging).
+    t : the time step of the first sample (1 for a fresh model).
+    validation_score : None, or callable(coef (K, d), intercept (K,)) -> K scores
+        (greater is better), called after every epoch; it replaces the training
+        objective as the stopping criterion.
+
+    Returns
+    -------
+    dict with "status" (OK or DIVERGED), "epoch" (epochs run), "n_iter" (epochs each
+    output learned), "t" (time step after the last sample), "objective_curve" (per
+    epoch, the K mean objectives) and "score_curve" (per epoch, the K scores).
+    """
+    cdef Settings s
+    s.penalty = penalty
+    s.alpha = alpha
+    s.l1_ratio = 0.0 if penalty == L2 else (1.0 if penalty == L1 else l1_ratio)
+    s.learning_rate = learning_rate
+    s.eta0 = eta0
+    s.power_t = power_t
+    s.fit_intercept = fit_intercept
+    s.intercept_decay = intercept_decay
+    s.average = average
+    s.classification = classification
+    s.wscale_threshold = 1e-6 if floating is float else 1e-9
+    s.optimal_init = 0.0
+    cdef double typw, initial_eta0, g
+    if loss not in LOSS_CODES:
+        raise ValueError(f"The SGD engine has no loss {loss!r}.")
+    if learning_rate == OPTIMAL:
+        # scikit-learn's heuristic: eta at the first sample is typw / max(1, dloss)
+        typw = sqrt(1.0 / sqrt(alpha))
+        g = _grad_by_code(<int>LOSS_CODES[loss], epsilon, 1.0, -typw)
+        initial_eta0 = typw / max(1.0, g)
+        s.optimal_init = 1.0 / (initial_eta0 * alpha)
+
+    if order.shape[0] == 0:
+        raise ValueError("The SGD engine needs at least one row to learn from.")
+    cdef int loss_code = LOSS_CODES[loss]
+    return _run(loss_code, epsilon, &s, coef, intercept, average_coef,
+                average_intercept, X_data, X_indices, X_indptr, sparse, n_features, y,
+                sample_weight, pos_label, weight_pos, weight_neg, order, max_iter, tol,
+                n_iter_no_change, shuffle, seed, t, validation_score, verbose, n_threads)
+
+
+cdef void _epoch_any(int loss_code, double epsilon, const Settings* s, Output* outs,
+                     Py_ssize_t k_begin, Py_ssize_t k_end,
+                     floating* coef, floating* avg_coef, floating* q, Py_ssize_t d,
+                     const floating* X_data, const index_t* X_indices,
+                     const index_t* X_indptr, bint sparse,
+                     const floating* y, const floating* sw, const double* pos_label,
+                     const double* weight_pos, const double* weight_neg,
+                     const Py_ssize_t* order, Py_ssize_t n_rows, double t0,
+                     bint check_signals, int* interrupted) noexcept nogil:
+    """_epoch compiled for the loss `loss_code` (one specialisation per loss)."""
+    cdef SquaredErrorParams p_se
+    cdef HuberParams p_huber
+    cdef EpsilonInsensitiveParams p_ei
+    cdef SquaredEpsilonInsensitiveParams p_sei
+    cdef LogisticParams p_log
+    cdef HingeParams p_hinge
+    cdef PerceptronParams p_perc
+    cdef SquaredHingeParams p_sqh
+    cdef ModifiedHuberParams p_mh
+    p_huber.epsilon = epsilon
+    p_ei.epsilon = epsilon
+    p_sei.epsilon = epsilon
+    if loss_code == 0:
+        _epoch(p_se, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
+               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
+               t0, check_signals, interrupted)
+    elif loss_code == 1:
+        _epoch(p_huber, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
+               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
+               t0, check_signals, interrupted)
+    elif loss_code == 2:
+        _epoch(p_ei, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
+               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
+               t0, check_signals, interrupted)
+    elif loss_code == 3:
+        _epoch(p_sei, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
+               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
+               t0, check_signals, interrupted)
+    elif loss_code == 4:
+        _epoch(p_log, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
+               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
+               t0, check_signals, interrupted)
+    elif loss_code == 5:
+        _epoch(p_hinge, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
+               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
+               t0, check_signals, interrupted)
+    elif loss_code == 6:
+        _epoch(p_perc, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
+               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
+               t0, check_signals, interrupted)
+    elif loss_code == 7:
+        _epoch(p_sqh, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
+               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
+               t0, check_signals, interrupted)
+    else:
+        _epoch(p_mh, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
+               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
+               t0, check_signals, interrupted)
+
+
+cdef double _grad_by_code(int loss_code, double epsilon, double y, double raw):
+    cdef SquaredErrorParams p_se
+    cdef HuberParams p_huber
+    cdef EpsilonInsensitiveParams p_ei
+    cdef SquaredEpsilonInsensitiveParams p_sei
+    cdef LogisticParams p_log
+    cdef HingeParams p_hinge
+    cdef PerceptronParams p_perc
+    cdef SquaredHingeParams p_sqh
+    cdef ModifiedHuberParams p_mh
+    p_huber.epsilon = epsilon
+    p_ei.epsilon = epsilon
+    p_sei.epsilon = epsilon
+    if loss_code == 0:
+        return loss_grad(p_se, y, raw)
+    elif loss_code == 1:
+        return loss_grad(p_huber, y, raw)
+    elif loss_code == 2:
+        return loss_grad(p_ei, y, raw)
+    elif loss_code == 3:
+        return loss_grad(p_sei, y, raw)
+    elif loss_code == 4:
+        return loss_grad(p_log, y, raw)
+    elif loss_code == 5:
+        return loss_grad(p_hinge, y, raw)
+    elif loss_code == 6:
+        return loss_grad(p_perc, y, raw)
+    elif loss_code == 7:
+        return loss_grad(p_sqh, y, raw)
+    return loss_grad(p_mh, y, raw)

@@ -1,0 +1,618 @@
+"""SGDClassifier and SGDRegressor: drop-in replacements for scikit-learn's."""
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.metrics import r2_score
+from sklearn.utils import compute_class_weight
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
+from joblib import effective_n_jobs
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..losses import BaseLoss
+from ._sgd_base import (
+    CLASSIFICATION_LOSSES,
+    DEFAULT_EPSILON,
+    REGRESSION_LOSSES,
+    _BaseSGD,
+)
+
+
+class SGDClassifier(LinearClassifierMixin, _BaseSGD):
+    """Linear classifiers (SVM, logistic regression, ...) trained by SGD.
+
+    A drop-in replacement for :class:`sklearn.linear_model.SGDClassifier`: the same
+    parameters, defaults, attributes and methods, trained by sklloss's compiled engine.
+    Multi-class problems are one-vs-rest, fitted in one pass over the rows per epoch
+    for all classes at once (scikit-learn makes one pass per class).
+
+    Parameters
+    ----------
+    loss : str or sklloss.losses loss object, default='hinge'
+        'hinge', 'log_loss', 'modified_huber', 'squared_hinge', 'perceptron', or a
+        regression loss ('squared_error', 'huber', 'epsilon_insensitive',
+        'squared_epsilon_insensitive') applied to targets in {-1, +1}. A loss object
+        such as ``sklloss.losses.Hinge()`` or ``sklloss.losses.Huber(epsilon=1.0)`` is
+        accepted too (its own ``epsilon`` then replaces the ``epsilon`` parameter), so
+        that a ``GridSearchCV`` can sweep over loss objects.
+    penalty : {'l2', 'l1', 'elasticnet', None}, default='l2'
+        The regularization term.
+    alpha : float, default=0.0001
+        Regularization strength; also sets the 'optimal' learning rate.
+    l1_ratio : float in [0, 1], default=0.15
+        Elastic-net mixing (used only with penalty='elasticnet').
+    fit_intercept : bool, default=True
+        Whether to fit an intercept.
+    max_iter : int, default=1000
+        Maximum number of epochs (passes over the training data).
+    tol : float or None, default=1e-3
+        Stop when the training objective (or, with early stopping, the validation
+        score) has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+    shuffle : bool, default=True
+        Whether to shuffle the rows before each epoch.
+    verbose : int, default=0
+        Print one line per epoch (norm, bias, T, average loss) when > 0.
+    epsilon : float, default=0.1
+        Epsilon of 'huber', 'epsilon_insensitive' and 'squared_epsilon_insensitive'.
+    n_jobs : int, default=None
+        Threads over which the one-vs-rest classes are split; the result does not
+        depend on it. ``None`` means 1, -1 all processors.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling and the early-stopping split.
+    learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive', 'pa1', 'pa2'}, \
+            default='optimal'
+        The step size schedule: eta0; 1 / (alpha (t0 + t)); eta0 / t^power_t; eta0
+        divided by 5 whenever the objective stalls; the passive-aggressive steps.
+    eta0 : float, default=0.01
+        Initial learning rate (the aggressiveness C for 'pa1' / 'pa2').
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified) and stop when the
+        validation accuracy stalls.
+    validation_fraction : float in (0, 1), default=0.1
+        Fraction of the training data held out for early stopping.
+    n_iter_no_change : int, default=5
+        Epochs without improvement before stopping.
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied with the sample weights.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution.
+    average : bool or int, default=False
+        Averaged SGD: True averages over all updates, an int starts averaging once
+        that many samples have been seen.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : int
+        Epochs run (the largest over the one-vs-rest classes).
+    t_ : float
+        Number of weight updates performed during training (+1), as in scikit-learn.
+    classes_ : ndarray of shape (n_classes,)
+    loss_function_ : str
+        The loss's name.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when X has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.linear_model.SGDClassifier : the estimator this one replaces.
+    SGDRegressor : linear regression by SGD.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklloss import SGDClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), SGDClassifier(random_state=0)).fit(X, y)
+    >>> round(clf.score(X, y), 2) > 0.95
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseSGD._parameter_constraints,
+        "loss": [StrOptions(set(CLASSIFICATION_LOSSES)), BaseLoss],
+        "n_jobs": [Integral, None],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+    _allowed_losses = CLASSIFICATION_LOSSES
+    _is_classifier = True
+
+    def __init__(
+        self,
+        loss="hinge",
+        *,
+        penalty="l2",
+        alpha=0.0001,
+        l1_ratio=0.15,
+        fit_intercept=True,
+        max_iter=1000,
+        tol=1e-3,
+        shuffle=True,
+        verbose=0,
+        epsilon=DEFAULT_EPSILON,
+        n_jobs=None,
+        random_state=None,
+        learning_rate="optimal",
+        eta0=0.01,
+        power_t=0.5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        class_weight=None,
+        warm_start=False,
+        average=False,
+    ):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.epsilon = epsilon
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.average = average
+
+    # -- fitting ---------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit the linear model by stochastic gradient descent.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target labels.
+        coef_init : ndarray of shape (n_classes, n_features), default=None
+            Initial coefficients (warm start).
+        intercept_init : ndarray of shape (n_classes,), default=None
+            Initial intercept (warm start).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples, multiplied with ``class_weight``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._transaction(self._fit, X, y, coef_init, intercept_init, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Perform one epoch of stochastic gradient descent on the given samples.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of the training data.
+        y : array-like of shape (n_samples,)
+            Its labels.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes across calls; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._transaction(self._partial_fit_checked, X, y, classes, sample_weight)
+
+    def _fit(self, X, y, coef_init, intercept_init, sample_weight):
+        self._more_validate_params()
+        warm = self.warm_start and hasattr(self, "coef_")
+        if warm:
+            coef_init = self.coef_ if coef_init is None else coef_init
+            intercept_init = self.intercept_ if intercept_init is None else intercept_init
+        if hasattr(self, "classes_"):
+            del self.classes_
+        y_checked = validate_data(self, y=y)
+        self._fit_one_call(X, y_checked, np.unique(y_checked), sample_weight, coef_init,
+                           intercept_init, max_iter=self.max_iter, reset=True)
+        self._warn_if_not_converged()
+        self._warn_deprecated_power_t()
+        return self
+
+    def _partial_fit_checked(self, X, y, classes, sample_weight):
+        first_call = not hasattr(self, "classes_")
+        if first_call:
+            self._more_validate_params(for_partial_fit=True)
+            if self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight '{0}' is not supported for "
+                    "partial_fit. In order to use 'balanced' weights,"
+                    " use compute_class_weight('{0}', "
+                    "classes=classes, y=y). "
+                    "In place of y you can use a large enough sample "
+                    "of the full training set target to properly "
+                    "estimate the class frequency distributions. "
+                    "Pass the resulting weights as the class_weight "
+                    "parameter.".format(self.class_weight)
+                )
+        return self._fit_one_call(X, y, classes, sample_weight, None, None, max_iter=1,
+                                  reset=first_call)
+
+    def _fit_one_call(self, X, y, classes, sample_weight, coef_init, intercept_init,
+                      max_iter, reset):
+        X, y = self._validate_X_y(X, y, reset=reset)
+        check_classification_targets(y)
+        _check_partial_fit_first_call(self, classes)
+        n_classes = self.classes_.shape[0]
+        if n_classes < 2:
+            raise ValueError(
+                "The number of classes has to be greater than one; got %d class"
+                % n_classes)
+        codes = np.searchsorted(self.classes_, y)
+        codes[codes == n_classes] = 0
+        unknown = self.classes_[codes] != y
+        if np.any(unknown):
+            raise ValueError(
+                "y contains labels not in classes %r: %r. Pass every label of the "
+                "training data in `classes` on the first call to partial_fit."
+                % (self.classes_.tolist(), np.unique(y[unknown])[:5].tolist()))
+        class_weight = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        sample_weight = self._sample_weight(sample_weight, X)
+        n_outputs = 1 if n_classes == 2 else n_classes
+        continuing = not reset and getattr(self, "coef_", None) is not None
+        if continuing and self.coef_.shape[-1] != X.shape[1]:
+            raise ValueError("Number of features %d does not match previous data %d."
+                             % (X.shape[1], self.coef_.shape[-1]))
+        coef, intercept, average_coef, average_intercept = self._continue_or_start(
+            continuing, n_outputs, X.shape[1], X.dtype, coef_init, intercept_init)
+        if n_classes == 2:
+            pos_label = np.array([1.0])
+            weight_pos, weight_neg = class_weight[1:2], class_weight[0:1]
+        else:
+            pos_label = np.arange(n_classes, dtype=np.float64)
+            weight_pos, weight_neg = class_weight, np.ones(n_classes)
+        validation_mask = self._validation_split(codes, sample_weight)
+        validation_score = None
+        if self.early_stopping:
+            validation_score = _OvRAccuracy(X[validation_mask], codes[validation_mask],
+                                            sample_weight[validation_mask], pos_label)
+        t = getattr(self, "t_", 1.0) if not reset else 1.0
+        n_threads = max(1, effective_n_jobs(self.n_jobs))
+        result = self._run_engine(
+            X, codes, sample_weight, coef=coef, intercept=intercept,
+            average_coef=average_coef, average_intercept=average_intercept,
+            pos_label=pos_label, weight_pos=weight_pos, weight_neg=weight_neg,
+            validation_mask=validation_mask, validation_score=validation_score,
+            max_iter=max_iter, t=t, n_threads=n_threads)
+        self._expanded_class_weight = class_weight
+        self.loss_function_ = self._loss_name_and_epsilon()[0]
+        self._commit(result, coef, intercept, average_coef, average_intercept,
+                     X.shape[0], t, X.dtype, (n_outputs, X.shape[1]))
+        return self
+
+    # -- probabilities ---------------------------------------------------------------
+    def _check_proba(self):
+        name = self.loss.name if isinstance(self.loss, BaseLoss) else self.loss
+        if name not in ("log_loss", "modified_huber"):
+            raise AttributeError(
+                "probability estimates are not available for loss=%r" % self.loss)
+        return True
+
+    @available_if(_check_proba)
+    def predict_proba(self, X):
+        """Probability estimates (log_loss and modified_huber only).
+
+        Binary log loss gives the logistic sigmoid of the decision function; for
+        several classes the one-vs-rest estimates are normalised (Zadrozny and Elkan,
+        2002). Modified Huber gives (clip(decision, -1, 1) + 1) / 2, normalised.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities of the classes, in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        name = self.loss.name if isinstance(self.loss, BaseLoss) else self.loss
+        if name == "log_loss":
+            return self._predict_proba_lr(X)
+        scores = self.decision_function(X)
+        binary = len(self.classes_) == 2
+        if binary:
+            prob2 = np.ones((scores.shape[0], 2))
+            prob = prob2[:, 1]
+        else:
+            prob = scores
+        np.clip(scores, -1, 1, prob)
+        prob += 1.0
+        prob /= 2.0
+        if binary:
+            prob2[:, 0] -= prob
+            return prob2
+        # all classes at -1 would normalise to 0/0: give those rows uniform probabilities
+        prob_sum = prob.sum(axis=1)
+        all_zero = prob_sum == 0
+        if np.any(all_zero):
+            prob[all_zero, :] = 1
+            prob_sum[all_zero] = len(self.classes_)
+        prob /= prob_sum.reshape((prob.shape[0], -1))
+        return prob
+
+    @available_if(_check_proba)
+    def predict_log_proba(self, X):
+        """Log of the probability estimates (log_loss and modified_huber only).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return np.log(self.predict_proba(X))
+
+
+class SGDRegressor(RegressorMixin, _BaseSGD):
+    """Linear regression trained by SGD.
+
+    A drop-in replacement for :class:`sklearn.linear_model.SGDRegressor`: the same
+    parameters, defaults, attributes and methods, trained by sklloss's compiled engine.
+
+    Parameters
+    ----------
+    loss : str or sklloss.losses loss object, default='squared_error'
+        'squared_error', 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive',
+        or a regression loss object such as ``sklloss.losses.Huber(epsilon=1.35)`` (its
+        ``epsilon`` then replaces the ``epsilon`` parameter).
+    penalty : {'l2', 'l1', 'elasticnet', None}, default='l2'
+    alpha : float, default=0.0001
+    l1_ratio : float in [0, 1], default=0.15
+    fit_intercept : bool, default=True
+    max_iter : int, default=1000
+    tol : float or None, default=1e-3
+    shuffle : bool, default=True
+    verbose : int, default=0
+    epsilon : float, default=0.1
+    random_state : int, RandomState instance or None, default=None
+    learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive', 'pa1', 'pa2'}, \
+            default='invscaling'
+    eta0 : float, default=0.01
+    power_t : float, default=0.25
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop when the validation R²
+        stalls.
+    validation_fraction : float in (0, 1), default=0.1
+    n_iter_no_change : int, default=5
+    warm_start : bool, default=False
+    average : bool or int, default=False
+        The meaning of each is that of :class:`SGDClassifier`'s parameter.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : ndarray of shape (1,)
+    n_iter_ : int
+    t_ : float
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    See Also
+    --------
+    sklearn.linear_model.SGDRegressor : the estimator this one replaces.
+    SGDClassifier : linear classification by SGD.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklloss import SGDRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = make_pipeline(StandardScaler(), SGDRegressor(random_state=0)).fit(X, y)
+    >>> round(reg.score(X, y), 1)
+    0.5
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseSGD._parameter_constraints,
+        "loss": [StrOptions(set(REGRESSION_LOSSES)), BaseLoss],
+    }
+    _allowed_losses = REGRESSION_LOSSES
+    _is_classifier = False
+
+    def __init__(
+        self,
+        loss="squared_error",
+        *,
+        penalty="l2",
+        alpha=0.0001,
+        l1_ratio=0.15,
+        fit_intercept=True,
+        max_iter=1000,
+        tol=1e-3,
+        shuffle=True,
+        verbose=0,
+        epsilon=DEFAULT_EPSILON,
+        random_state=None,
+        learning_rate="invscaling",
+        eta0=0.01,
+        power_t=0.25,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        warm_start=False,
+        average=False,
+    ):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.epsilon = epsilon
+        self.random_state = random_state
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.average = average
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit the linear model by stochastic gradient descent.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target values.
+        coef_init : ndarray of shape (n_features,), default=None
+            Initial coefficients (warm start).
+        intercept_init : ndarray of shape (1,), default=None
+            Initial intercept (warm start).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._transaction(self._fit, X, y, coef_init, intercept_init, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Perform one epoch of stochastic gradient descent on the given samples.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of the training data.
+        y : array-like of shape (n_samples,)
+            Its targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._transaction(self._partial_fit_checked, X, y, sample_weight)
+
+    def _fit(self, X, y, coef_init, intercept_init, sample_weight):
+        self._more_validate_params()
+        if self.warm_start and getattr(self, "coef_", None) is not None:
+            coef_init = self.coef_ if coef_init is None else coef_init
+            intercept_init = self.intercept_ if intercept_init is None else intercept_init
+        self._fit_one_call(X, y, sample_weight, coef_init, intercept_init,
+                           max_iter=self.max_iter, reset=True)
+        self._warn_if_not_converged()
+        self._warn_deprecated_power_t()
+        return self
+
+    def _partial_fit_checked(self, X, y, sample_weight):
+        first_call = getattr(self, "coef_", None) is None
+        if first_call:
+            self._more_validate_params(for_partial_fit=True)
+        return self._fit_one_call(X, y, sample_weight, None, None, max_iter=1,
+                                  reset=first_call)
+
+    def _fit_one_call(self, X, y, sample_weight, coef_init, intercept_init, max_iter,
+                      reset):
+        X, y = self._validate_X_y(X, y, reset=reset)
+        y = y.astype(X.dtype, copy=False)
+        sample_weight = self._sample_weight(sample_weight, X)
+        continuing = not reset
+        coef, intercept, average_coef, average_intercept = self._continue_or_start(
+            continuing, 1, X.shape[1], X.dtype, coef_init, intercept_init)
+        validation_mask = self._validation_split(y, sample_weight)
+        validation_score = None
+        if self.early_stopping:
+            validation_score = _R2(X[validation_mask], y[validation_mask],
+                                   sample_weight[validation_mask])
+        t = 1.0 if reset else getattr(self, "t_", 1.0)
+        result = self._run_engine(
+            X, y, sample_weight, coef=coef, intercept=intercept,
+            average_coef=average_coef, average_intercept=average_intercept,
+            pos_label=np.zeros(1), weight_pos=np.ones(1), weight_neg=np.ones(1),
+            validation_mask=validation_mask, validation_score=validation_score,
+            max_iter=max_iter, t=t, n_threads=1)
+        self._commit(result, coef, intercept, average_coef, average_intercept,
+                     X.shape[0], t, X.dtype, (X.shape[1],))
+        return self
+
+    def _decision_function(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        return scores.ravel()
+
+    def predict(self, X):
+        """Predict with the linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predicted target values.
+        """
+        return self._decision_function(X)
+
+
+class _OvRAccuracy:
+    """Early-stopping score of each one-vs-rest output: its weighted binary accuracy."""
+
+    def __init__(self, X_val, codes_val, sample_weight_val, pos_label):
+        self.X_val = X_val
+        self.sample_weight_val = sample_weight_val
+        self.is_positive = codes_val[:, None] == pos_label[None, :]
+
+    def __call__(self, coef, intercept):
+        decision = safe_sparse_dot(self.X_val, coef.T, dense_output=True) + intercept
+        correct = (decision > 0) == self.is_positive
+        return np.average(correct, axis=0, weights=self.sample_weight_val)
+
+
+class _R2:
+    """Early-stopping score of the regressor: weighted R² on the validation rows."""
+
+    def __init__(self, X_val, y_val, sample_weight_val):
+        self.X_val = X_val
+        self.y_val = y_val
+        self.sample_weight_val = sample_weight_val
+
+    def __call__(self, coef, intercept):
+        prediction = safe_sparse_dot(self.X_val, coef.T, dense_output=True) + intercept
+        return [r2_score(self.y_val, prediction[:, 0], sample_weight=self.sample_weight_val)]

@@ -1,0 +1,290 @@
+"""The base shared by SGDClassifier and SGDRegressor.
+
+Python does what scikit-learn's own estimators do (parameter and input validation,
+label encoding, class weights, the early-stopping split, the public attributes), with
+scikit-learn's utilities; ``_engine.fit_epochs`` runs the epochs. A fit works on
+copies of the model and commits them only when it succeeds: an exception (bad input,
+divergence, Ctrl-C) leaves the estimator as it was.
+"""
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import SparseCoefMixin
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from ..losses import BaseLoss
+from . import _engine
+
+DEFAULT_EPSILON = 0.1
+MAX_INT = np.iinfo(np.int32).max
+
+REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive",
+                     "squared_epsilon_insensitive")
+CLASSIFICATION_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge",
+                         "perceptron") + REGRESSION_LOSSES
+
+
+class _BaseSGD(SparseCoefMixin, BaseEstimator):
+    """Parameters, validation and the call to the engine shared by both estimators."""
+
+    _parameter_constraints: dict = {
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "shuffle": ["boolean"],
+        "verbose": ["verbose"],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "learning_rate": [
+            StrOptions({"constant", "optimal", "invscaling", "adaptive", "pa1", "pa2"}),
+        ],
+        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, None, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "average": [Interval(Integral, 0, None, closed="neither"), "boolean"],
+    }
+    _allowed_losses = ()
+
+    # -- parameters ------------------------------------------------------------------
+    def _loss_name_and_epsilon(self):
+        """The engine's loss name and epsilon for ``self.loss`` (a name or a loss object)."""
+        if isinstance(self.loss, BaseLoss):
+            name = self.loss.name
+            epsilon = getattr(self.loss, "epsilon", self.epsilon)
+        else:
+            name, epsilon = self.loss, self.epsilon
+        if name not in self._allowed_losses:
+            raise ValueError(
+                f"{type(self).__name__} does not support loss={self.loss!r}; the supported "
+                f"losses are {sorted(self._allowed_losses)} (as names or as "
+                f"sklloss.losses objects)."
+            )
+        return name, float(epsilon)
+
+    def _more_validate_params(self, for_partial_fit=False):
+        if self.early_stopping and for_partial_fit:
+            raise ValueError("early_stopping should be False with partial_fit")
+        if self.learning_rate == "optimal" and self.alpha == 0:
+            raise ValueError(
+                "alpha must be > 0 since learning_rate is 'optimal'. alpha is used "
+                "to compute the optimal learning rate."
+            )
+        loss_name, _ = self._loss_name_and_epsilon()
+        if self.learning_rate in ("pa1", "pa2"):
+            needed = "hinge" if self._is_classifier else "epsilon_insensitive"
+            if loss_name != needed:
+                raise ValueError(
+                    f"Learning rate '{self.learning_rate}' only works with loss '{needed}'."
+                )
+        if self.penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
+
+    def _warn_deprecated_power_t(self):
+        if self.power_t < 0:
+            warnings.warn(
+                "Negative values for `power_t` are deprecated in version 1.8 "
+                "and will raise an error in 1.10. "
+                "Use values in the range [0.0, inf) instead.",
+                FutureWarning,
+            )
+
+    # -- input -----------------------------------------------------------------------
+    def _validate_X_y(self, X, y, reset):
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
+            accept_large_sparse=True, reset=reset,
+        )
+        if sp.issparse(X):
+            X = _canonical_csr(X)
+        return X, y
+
+    def _sample_weight(self, sample_weight, X):
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+
+    def _validation_split(self, y, sample_weight):
+        """Boolean mask of the validation rows (all False without early stopping)."""
+        n_samples = y.shape[0]
+        validation_mask = np.zeros(n_samples, dtype=bool)
+        if not self.early_stopping:
+            return validation_mask
+        splitter = StratifiedShuffleSplit if self._is_classifier else ShuffleSplit
+        cv = splitter(test_size=self.validation_fraction, random_state=self.random_state)
+        idx_train, idx_val = next(cv.split(np.zeros((n_samples, 1)), y))
+        if not np.any(sample_weight[idx_val] > 0):
+            raise ValueError(
+                "The sample weights for validation set are all zero, consider using a"
+                " different random state."
+            )
+        if idx_train.shape[0] == 0 or idx_val.shape[0] == 0:
+            raise ValueError(
+                "Splitting %d samples into a train set and a validation set "
+                "with validation_fraction=%r led to an empty set (%d and %d "
+                "samples). Please either change validation_fraction, increase "
+                "number of samples, or disable early_stopping."
+                % (n_samples, self.validation_fraction, idx_train.shape[0],
+                   idx_val.shape[0])
+            )
+        validation_mask[idx_val] = True
+        return validation_mask
+
+    # -- the engine ------------------------------------------------------------------
+    def _run_engine(self, X, y_engine, sample_weight, *, coef, intercept, average_coef,
+                    average_intercept, pos_label, weight_pos, weight_neg, validation_mask,
+                    validation_score, max_iter, t, n_threads):
+        """Run the epochs on copies of the model; returns the engine's result."""
+        loss_name, epsilon = self._loss_name_and_epsilon()
+        dtype = X.dtype
+        if sp.issparse(X):
+            X_data, X_indices, X_indptr = X.data, X.indices, X.indptr
+            intercept_decay = 0.01  # scikit-learn's SPARSE_INTERCEPT_DECAY
+        else:
+            X_data = X.reshape(-1)
+            X_indices = X_indptr = np.empty(0, dtype=np.int32)
+            intercept_decay = 1.0
+        order = np.flatnonzero(~validation_mask).astype(np.intp)
+        random_state = check_random_state(self.random_state)
+        seed = int(random_state.randint(MAX_INT))
+        penalty = "none" if self.penalty is None else str(self.penalty).lower()
+        result = _engine.fit_epochs(
+            loss_name, epsilon, coef, intercept, average_coef, average_intercept,
+            X_data, X_indices, X_indptr, sp.issparse(X), X.shape[1],
+            np.ascontiguousarray(y_engine, dtype=dtype),
+            np.ascontiguousarray(sample_weight, dtype=dtype),
+            np.ascontiguousarray(pos_label, dtype=np.float64),
+            np.ascontiguousarray(weight_pos, dtype=np.float64),
+            np.ascontiguousarray(weight_neg, dtype=np.float64),
+            order,
+            self._is_classifier,
+            _engine.PENALTIES[penalty], float(self.alpha),
+            0.0 if self.l1_ratio is None else float(self.l1_ratio),
+            _engine.LEARNING_RATES[self.learning_rate], float(self.eta0),
+            float(self.power_t), bool(self.fit_intercept), intercept_decay,
+            float(int(self.average)), int(max_iter),
+            -np.inf if self.tol is None else float(self.tol), int(self.n_iter_no_change),
+            bool(self.shuffle), seed, float(t), validation_score, int(self.verbose),
+            n_threads,
+        )
+        if result["status"] == _engine.DIVERGED:
+            raise ValueError(
+                "Floating-point under-/overflow occurred at epoch #%d. Scaling input "
+                "data with StandardScaler or MinMaxScaler might help, or a smaller "
+                "learning rate (eta0, or a larger alpha with learning_rate='optimal')."
+                % result["epoch"]
+            )
+        return result
+
+    def _init_parameters(self, n_outputs, n_features, dtype, coef_init, intercept_init,
+                         flat):
+        """(K, d) coef and (K,) float64 intercept: given, continued or zeros."""
+        if coef_init is not None:
+            coef = np.array(coef_init, dtype=dtype, order="C")
+            expected = (n_features,) if flat else (n_outputs, n_features)
+            if coef.shape != expected and not (flat and coef.shape == (1, n_features)):
+                raise ValueError(
+                    "Provided coef_init does not match dataset: expected shape %s, got %s."
+                    % (expected, coef.shape))
+            coef = coef.reshape(n_outputs, n_features)
+        else:
+            coef = np.zeros((n_outputs, n_features), dtype=dtype)
+        if intercept_init is not None:
+            intercept = np.array(intercept_init, dtype=np.float64).reshape(-1)
+            if intercept.shape != (n_outputs,):
+                raise ValueError(
+                    "Provided intercept_init does not match dataset: expected %d value(s), "
+                    "got shape %s." % (n_outputs, np.shape(intercept_init)))
+        else:
+            intercept = np.zeros(n_outputs, dtype=np.float64)
+        return coef, intercept
+
+    def _continue_or_start(self, continuing, n_outputs, n_features, dtype, coef_init,
+                           intercept_init):
+        """The model the engine starts from, as fresh arrays it may update."""
+        flat = not self._is_classifier
+        if continuing:
+            coef = np.array(self._standard_coef if self.average else self.coef_,
+                            dtype=dtype, order="C").reshape(n_outputs, n_features)
+            intercept = np.array(self._standard_intercept if self.average
+                                 else self.intercept_, dtype=np.float64).reshape(-1)
+        else:
+            coef, intercept = self._init_parameters(n_outputs, n_features, dtype,
+                                                    coef_init, intercept_init, flat)
+        if self.average:
+            if continuing and getattr(self, "_average_coef", None) is not None:
+                average_coef = np.array(self._average_coef, dtype=dtype,
+                                        order="C").reshape(n_outputs, n_features)
+                average_intercept = np.array(self._average_intercept,
+                                             dtype=np.float64).reshape(-1)
+            else:
+                average_coef = np.zeros((n_outputs, n_features), dtype=dtype)
+                average_intercept = np.zeros(n_outputs, dtype=np.float64)
+        else:
+            average_coef = np.zeros((0, n_features), dtype=dtype)
+            average_intercept = np.zeros(0, dtype=np.float64)
+        return coef, intercept, average_coef, average_intercept
+
+    def _commit(self, result, coef, intercept, average_coef, average_intercept, n_samples,
+                t, dtype, shape):
+        """Set the public attributes from a successful run."""
+        self.n_iter_ = int(result["n_iter"].max())
+        self.t_ = float(t + self.n_iter_ * n_samples)
+        coef = coef.reshape(shape)
+        intercept = intercept.astype(dtype)
+        if self.average:
+            self._standard_coef = coef
+            self._standard_intercept = intercept
+            self._average_coef = average_coef.reshape(shape)
+            self._average_intercept = average_intercept.astype(dtype)
+            if self.average <= self.t_ - 1:
+                self.coef_ = self._average_coef
+                self.intercept_ = self._average_intercept
+            else:
+                self.coef_ = self._standard_coef
+                self.intercept_ = self._standard_intercept
+        else:
+            self.coef_ = coef
+            self.intercept_ = intercept
+
+    def _transaction(self, fit_function, *args, **kwargs):
+        """Run a fit; on any exception restore every attribute, then re-raise."""
+        saved = dict(self.__dict__)
+        try:
+            return fit_function(*args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _warn_if_not_converged(self):
+        if self.tol is not None and self.tol > -np.inf and self.n_iter_ == self.max_iter:
+            warnings.warn(
+                "Maximum number of iteration reached before convergence. Consider "
+                "increasing max_iter to improve the fit.",
+                ConvergenceWarning,
+            )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _canonical_csr(X):
+    """CSR with sorted, duplicate-free indices; the same object when it already is."""
+    if X.has_canonical_format:
+        return X
+    X = X.copy()
+    X.sum_duplicates()  # also sorts the indices
+    return X
