@@ -1,0 +1,90 @@
+"""scikit-learn conformance: estimator checks, signatures, constraints, routing, tags."""
+import inspect
+
+import numpy as np
+import pytest
+import sklearn
+import sklearn.linear_model as sk
+from sklearn.model_selection import cross_validate
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklloss import SGDClassifier, SGDRegressor
+
+# The two checks scikit-learn itself declares as expected failures of its SGD
+# estimators (sklearn/utils/_test_common/instance_generator.py): with shuffled rows,
+# a weight of 2 is not the same as a repeated row.
+SKLEARN_DECLARED_XFAILS = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "sample_weight is not equivalent to removing/repeating samples."
+    ),
+    "check_sample_weight_equivalence_on_sparse_data": (
+        "sample_weight is not equivalent to removing/repeating samples."
+    ),
+}
+
+PAIRS = [(SGDClassifier, sk.SGDClassifier), (SGDRegressor, sk.SGDRegressor)]
+
+
+@parametrize_with_checks(
+    [SGDClassifier(), SGDRegressor()],
+    expected_failed_checks=lambda estimator: SKLEARN_DECLARED_XFAILS,
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_checks(
+    [SGDClassifier(loss="log_loss", average=True, penalty="elasticnet"),
+     SGDRegressor(loss="huber", learning_rate="adaptive", average=10, penalty="l1")],
+    expected_failed_checks=lambda estimator: SKLEARN_DECLARED_XFAILS,
+)
+def test_sklearn_estimator_checks_other_options(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("ours, theirs", PAIRS)
+def test_same_parameters_and_defaults_as_sklearn(ours, theirs):
+    mine = inspect.signature(ours).parameters
+    reference = inspect.signature(theirs).parameters
+    assert list(mine) == list(reference)
+    for name, parameter in reference.items():
+        assert mine[name].default == parameter.default, name
+        assert mine[name].kind == parameter.kind, name
+
+
+@pytest.mark.parametrize("ours, theirs", PAIRS)
+def test_same_methods_and_fit_signatures_as_sklearn(ours, theirs):
+    for method in ("fit", "partial_fit", "predict", "score", "densify", "sparsify",
+                   "get_params", "set_params"):
+        assert list(inspect.signature(getattr(ours, method)).parameters) == list(
+            inspect.signature(getattr(theirs, method)).parameters), method
+    assert hasattr(ours, "decision_function") == hasattr(theirs, "decision_function")
+
+
+@pytest.mark.parametrize("ours, theirs", PAIRS)
+def test_parameter_constraints_cover_the_same_parameters(ours, theirs):
+    assert set(ours._parameter_constraints) == set(theirs._parameter_constraints)
+
+
+@pytest.mark.parametrize("ours, theirs", PAIRS)
+def test_same_tags_as_sklearn(ours, theirs):
+    assert ours().__sklearn_tags__() == theirs().__sklearn_tags__()
+
+
+@pytest.mark.parametrize("ours", [SGDClassifier, SGDRegressor])
+def test_sample_weight_is_routed_by_metadata_routing(ours):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 4))
+    y = (X[:, 0] > 0).astype(int) if ours is SGDClassifier else X[:, 0] + X[:, 1]
+    sample_weight = rng.uniform(0.1, 3.0, size=120)
+    with sklearn.config_context(enable_metadata_routing=True):
+        estimator = ours(random_state=0).set_fit_request(sample_weight=True)
+        estimator.set_score_request(sample_weight=False)
+        routed = cross_validate(estimator, X, y, cv=2, params={"sample_weight": sample_weight},
+                                return_estimator=True)
+    # the routed weights reach fit: the same as fitting each training fold with them
+    for fold, (train, _) in enumerate([(np.arange(60, 120), None), (np.arange(60), None)]):
+        direct = ours(random_state=0).fit(X[train], y[train], sample_weight=sample_weight[train])
+        np.testing.assert_array_equal(routed["estimator"][fold].coef_, direct.coef_)
+        unweighted = ours(random_state=0).fit(X[train], y[train])
+        assert not np.array_equal(direct.coef_, unweighted.coef_)
