@@ -27,7 +27,7 @@
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport INFINITY, fabs, isfinite, pow, sqrt
-from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint32_t
 from libc.stdlib cimport free, malloc
 
 import numpy as np
@@ -429,30 +429,36 @@ cdef Py_ssize_t _count_rows(const floating* X_data, const index_t* X_indptr, bin
     return n
 
 
-cdef inline uint64_t _splitmix64(uint64_t* state) noexcept nogil:
-    cdef uint64_t z
-    state[0] += 0x9E3779B97F4A7C15ULL
-    z = state[0]
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
-    return z ^ (z >> 31)
+cdef void _shuffle(Py_ssize_t* order, Py_ssize_t n, uint32_t seed) noexcept nogil:
+    """scikit-learn's Fisher-Yates shuffle (SequentialDataset.shuffle), draw for draw.
 
-
-cdef void _shuffle(Py_ssize_t* order, Py_ssize_t n, uint64_t* state) noexcept nogil:
-    """Fisher-Yates with an unbiased bounded draw (rejection on the low residue)."""
+    Its generator is the xorshift `our_rand_r` of sklearn/utils/_random.pxd, restarted
+    from the same seed at every epoch (the permutations compose). Using it gives the
+    same row order as scikit-learn for the same random_state.
+    """
     cdef Py_ssize_t i, j, tmp
-    cdef uint64_t bound, r, threshold
-    for i in range(n - 1, 0, -1):
-        bound = <uint64_t>(i + 1)
-        threshold = (0 - bound) % bound
-        while True:
-            r = _splitmix64(state)
-            if r >= threshold:
-                break
-        j = <Py_ssize_t>(r % bound)
+    for i in range(n - 1):
+        if seed == 0:
+            seed = 1
+        seed ^= <uint32_t>(seed << 13)
+        seed ^= <uint32_t>(seed >> 17)
+        seed ^= <uint32_t>(seed << 5)
+        j = i + <Py_ssize_t>((seed & 0x7FFFFFFFU) % <uint32_t>(n - i))
         tmp = order[i]
         order[i] = order[j]
         order[j] = tmp
+
+
+cdef Py_ssize_t _training_rows(const Py_ssize_t* order, Py_ssize_t n,
+                               const unsigned char* validation_mask,
+                               Py_ssize_t* train_order) noexcept nogil:
+    """The rows of `order` not held out for validation, in that order."""
+    cdef Py_ssize_t r, n_train = 0
+    for r in range(n):
+        if not validation_mask[order[r]]:
+            train_order[n_train] = order[r]
+            n_train += 1
+    return n_train
 
 
 cdef object _run(int loss_code, double epsilon, Settings* s,
@@ -463,14 +469,15 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
                  const floating[::1] y, const floating[::1] sample_weight,
                  const double[::1] pos_label, const double[::1] weight_pos,
                  const double[::1] weight_neg, Py_ssize_t[::1] order,
+                 const unsigned char[::1] validation_mask,
                  int max_iter, double tol, int n_iter_no_change, bint shuffle,
-                 uint64_t seed, double t, object validation_score, int verbose,
+                 uint32_t seed, double t, object validation_score, int verbose,
                  int n_threads):
-    cdef Py_ssize_t K = coef.shape[0], d = n_features, n_rows = order.shape[0]
+    cdef Py_ssize_t K = coef.shape[0], d = n_features, n_all = order.shape[0], n_rows
     cdef Py_ssize_t k, g, n_groups, epoch, n_learned, n_active
     cdef int interrupted = 0
     cdef int status = OK
-    cdef uint64_t rng = seed
+    cdef Py_ssize_t[::1] train_order = np.empty(n_all, dtype=np.intp)
     cdef Output* outs = <Output*>malloc(max(K, 1) * sizeof(Output))
     cdef floating* aw = &avg_coef[0, 0] if avg_coef.shape[0] > 0 else NULL
     cdef floating* qp = NULL
@@ -511,22 +518,24 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
                     if outs[k].active:
                         _exact_norms(&coef[k, 0], d, &outs[k])
                 if shuffle:
-                    _shuffle(&order[0], n_rows, &rng)
-                n_learned = _count_rows(&X_data[0], indptr_ptr, sparse, &order[0], n_rows,
-                                        d, s.learning_rate)
+                    _shuffle(&order[0], n_all, seed)
+                n_rows = _training_rows(&order[0], n_all, &validation_mask[0],
+                                        &train_order[0])
+                n_learned = _count_rows(&X_data[0], indptr_ptr, sparse, &train_order[0],
+                                        n_rows, d, s.learning_rate)
                 if n_groups == 1:
                     _epoch_any(loss_code, epsilon, s, outs, 0, K, &coef[0, 0], aw, qp, d, &X_data[0],
                            ind_ptr, indptr_ptr, sparse, &y[0], &sample_weight[0],
-                           &pos_label[0], &weight_pos[0], &weight_neg[0], &order[0],
-                           n_rows, t, True, &interrupted)
+                           &pos_label[0], &weight_pos[0], &weight_neg[0],
+                           &train_order[0], n_rows, t, True, &interrupted)
                 else:
                     for g in prange(n_groups, num_threads=n_groups, schedule="static",
                                     chunksize=1):
                         _epoch_any(loss_code, epsilon, s, outs, g * K // n_groups, (g + 1) * K // n_groups,
                                &coef[0, 0], aw, qp, d, &X_data[0], ind_ptr, indptr_ptr,
                                sparse, &y[0], &sample_weight[0], &pos_label[0],
-                               &weight_pos[0], &weight_neg[0], &order[0], n_rows, t,
-                               g == 0, &interrupted)
+                               &weight_pos[0], &weight_neg[0], &train_order[0], n_rows,
+                               t, g == 0, &interrupted)
             if interrupted:
                 _raise_pending()
             if _check_signals() != 0:
@@ -645,10 +654,11 @@ def fit_epochs(str loss, double epsilon,
                const floating[::1] y, const floating[::1] sample_weight,
                const double[::1] pos_label, const double[::1] weight_pos,
                const double[::1] weight_neg, Py_ssize_t[::1] order,
+               const unsigned char[::1] validation_mask,
                bint classification, int penalty, double alpha, double l1_ratio, int learning_rate,
                double eta0, double power_t, bint fit_intercept, double intercept_decay,
                double average, int max_iter, double tol, int n_iter_no_change,
-               bint shuffle, uint64_t seed, double t, object validation_score=None,
+               bint shuffle, uint32_t seed, double t, object validation_score=None,
                int verbose=0, int n_threads=1):
     """Run up to `max_iter` epochs of SGD for K = coef.shape[0] linear outputs.
 
@@ -664,7 +674,9 @@ def fit_epochs(str loss, double epsilon,
         where y == pos_label[k] and -1 elsewhere, and passive-aggressive steps follow
         the sign of that target rather than of the residual).
     sample_weight : per-row weights; weight_pos / weight_neg : per-output class weights.
-    order : the rows to learn from (validation rows excluded); shuffled in place.
+    order : all row numbers (np.arange(n) for a fresh dataset), shuffled in place.
+    validation_mask : 1 for the rows held out for validation (not learned from).
+    seed : seed of scikit-learn's shuffle, which this engine reproduces.
     penalty, learning_rate : codes of PENALTIES / LEARNING_RATES.
     average : sample count at which averaging starts (0: no averaging).
     t : the time step of the first sample (1 for a fresh model).
@@ -701,12 +713,14 @@ def fit_epochs(str loss, double epsilon,
         initial_eta0 = typw / max(1.0, g)
         s.optimal_init = 1.0 / (initial_eta0 * alpha)
 
-    if order.shape[0] == 0:
-        raise ValueError("The SGD engine needs at least one row to learn from.")
+    if order.shape[0] == 0 or validation_mask.shape[0] != order.shape[0]:
+        raise ValueError("The SGD engine needs rows to learn from and one mask entry "
+                         "per row.")
     cdef int loss_code = LOSS_CODES[loss]
     return _run(loss_code, epsilon, &s, coef, intercept, average_coef,
                 average_intercept, X_data, X_indices, X_indptr, sparse, n_features, y,
-                sample_weight, pos_label, weight_pos, weight_neg, order, max_iter, tol,
+                sample_weight, pos_label, weight_pos, weight_neg, order, validation_mask,
+                max_iter, tol,
                 n_iter_no_change, shuffle, seed, t, validation_score, verbose, n_threads)
 
 

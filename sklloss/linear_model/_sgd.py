@@ -5,7 +5,7 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.metrics import r2_score
-from sklearn.utils import compute_class_weight
+from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
@@ -17,6 +17,7 @@ from ..losses import BaseLoss
 from ._sgd_base import (
     CLASSIFICATION_LOSSES,
     DEFAULT_EPSILON,
+    MAX_INT,
     REGRESSION_LOSSES,
     _BaseSGD,
 )
@@ -288,7 +289,21 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         else:
             pos_label = np.arange(n_classes, dtype=np.float64)
             weight_pos, weight_neg = class_weight, np.ones(n_classes)
-        validation_mask = self._validation_split(codes, sample_weight)
+        # the split and the shuffle seed, drawn in scikit-learn's order: the same
+        # random_state gives the same validation rows and the same row order
+        random_state = check_random_state(self.random_state)
+        if n_classes == 2:
+            random_state.randint(1, np.iinfo(np.int32).max)  # scikit-learn's dataset seed
+            validation_mask = self._validation_split(codes, sample_weight)
+            seed = int(random_state.randint(MAX_INT))
+        else:
+            validation_mask = self._validation_split(codes, sample_weight)
+            # scikit-learn seeds class k's pass with seeds[k]; the fused pass serves all
+            # classes with one row order, that of class 0
+            seeds = random_state.randint(MAX_INT, size=n_classes)
+            class_0 = np.random.RandomState(seeds[0])
+            class_0.randint(1, np.iinfo(np.int32).max)
+            seed = int(class_0.randint(MAX_INT))
         validation_score = None
         if self.early_stopping:
             validation_score = _OvRAccuracy(X[validation_mask], codes[validation_mask],
@@ -300,7 +315,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
             average_coef=average_coef, average_intercept=average_intercept,
             pos_label=pos_label, weight_pos=weight_pos, weight_neg=weight_neg,
             validation_mask=validation_mask, validation_score=validation_score,
-            max_iter=max_iter, t=t, n_threads=n_threads)
+            seed=seed, max_iter=max_iter, t=t, n_threads=n_threads)
         self._expanded_class_weight = class_weight
         self.loss_function_ = self._loss_name_and_epsilon()[0]
         self._commit(result, coef, intercept, average_coef, average_intercept,
@@ -555,6 +570,10 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         coef, intercept, average_coef, average_intercept = self._continue_or_start(
             continuing, 1, X.shape[1], X.dtype, coef_init, intercept_init)
         validation_mask = self._validation_split(y, sample_weight)
+        # the shuffle seed, drawn as scikit-learn draws it (then its dataset's seed)
+        random_state = check_random_state(self.random_state)
+        seed = int(random_state.randint(0, MAX_INT))
+        random_state.randint(1, np.iinfo(np.int32).max)
         validation_score = None
         if self.early_stopping:
             validation_score = _R2(X[validation_mask], y[validation_mask],
@@ -565,7 +584,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             average_coef=average_coef, average_intercept=average_intercept,
             pos_label=np.zeros(1), weight_pos=np.ones(1), weight_neg=np.ones(1),
             validation_mask=validation_mask, validation_score=validation_score,
-            max_iter=max_iter, t=t, n_threads=1)
+            seed=seed, max_iter=max_iter, t=t, n_threads=1)
         self._commit(result, coef, intercept, average_coef, average_intercept,
                      X.shape[0], t, X.dtype, (X.shape[1],))
         return self

@@ -6,6 +6,7 @@ scikit-learn's utilities; ``_engine.fit_epochs`` runs the epochs. A fit works on
 copies of the model and commits them only when it succeeds: an exception (bad input,
 divergence, Ctrl-C) leaves the estimator as it was.
 """
+import inspect
 import warnings
 from numbers import Integral, Real
 
@@ -15,12 +16,17 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ..losses import BaseLoss
 from . import _engine
+
+# scikit-learn >= 1.8 rejects all-zero sample weights unless told not to; the check is
+# made here instead, so that early stopping can say which set has no weight.
+_ALLOW_ZERO = ({"allow_all_zero_weights": True}
+               if "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
+               else {})
 
 DEFAULT_EPSILON = 0.1
 MAX_INT = np.iinfo(np.int32).max
@@ -112,7 +118,13 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         return X, y
 
     def _sample_weight(self, sample_weight, X):
-        return _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                             ensure_non_negative=True, copy=False,
+                                             **_ALLOW_ZERO)
+        if not self.early_stopping and not np.any(sample_weight > 0):
+            # (with early stopping, _validation_split names the emptier set instead)
+            raise ValueError("Sample weights must contain at least one non-zero number.")
+        return sample_weight
 
     def _validation_split(self, y, sample_weight):
         """Boolean mask of the validation rows (all False without early stopping)."""
@@ -143,7 +155,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
     # -- the engine ------------------------------------------------------------------
     def _run_engine(self, X, y_engine, sample_weight, *, coef, intercept, average_coef,
                     average_intercept, pos_label, weight_pos, weight_neg, validation_mask,
-                    validation_score, max_iter, t, n_threads):
+                    validation_score, seed, max_iter, t, n_threads):
         """Run the epochs on copies of the model; returns the engine's result."""
         loss_name, epsilon = self._loss_name_and_epsilon()
         dtype = X.dtype
@@ -154,9 +166,6 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             X_data = X.reshape(-1)
             X_indices = X_indptr = np.empty(0, dtype=np.int32)
             intercept_decay = 1.0
-        order = np.flatnonzero(~validation_mask).astype(np.intp)
-        random_state = check_random_state(self.random_state)
-        seed = int(random_state.randint(MAX_INT))
         penalty = "none" if self.penalty is None else str(self.penalty).lower()
         result = _engine.fit_epochs(
             loss_name, epsilon, coef, intercept, average_coef, average_intercept,
@@ -166,7 +175,8 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             np.ascontiguousarray(pos_label, dtype=np.float64),
             np.ascontiguousarray(weight_pos, dtype=np.float64),
             np.ascontiguousarray(weight_neg, dtype=np.float64),
-            order,
+            np.arange(X.shape[0], dtype=np.intp),
+            np.ascontiguousarray(validation_mask, dtype=np.uint8),
             self._is_classifier,
             _engine.PENALTIES[penalty], float(self.alpha),
             0.0 if self.l1_ratio is None else float(self.l1_ratio),
