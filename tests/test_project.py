@@ -44,7 +44,16 @@ def test_demo_runs():
     result = subprocess.run([sys.executable, "-m", "sklloss"], capture_output=True,
                             text=True, timeout=300, cwd=os.path.dirname(ROOT))
     assert result.returncode == 0, result.stderr
-    assert "LogLoss()" in result.stdout and "MultinomialLogLoss()" in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines()]
+    for data_set in ("diabetes", "breast", "digits"):
+        libraries = {row[2 if data_set != "breast" else 3] for row in rows
+                     if row and row[0] == data_set and len(row) > 4}
+        assert libraries == {"scikit-learn", "sklloss"}, (data_set, result.stdout)
+    # binary and regression fits follow scikit-learn's path: the same chosen loss and score
+    for data_set in ("diabetes", "breast"):
+        scores = {tuple(row[-5:-2]) for row in rows if row and row[0] == data_set
+                  and len(row) > 4}
+        assert len(scores) == 1, result.stdout
 
 
 def test_loss_benchmark_smoke():
