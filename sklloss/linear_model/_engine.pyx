@@ -551,8 +551,13 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
             scores = None
             if validation_score is not None:
                 scratch_ptr = _data(scratch, coef)
+                # scikit-learn scores its stored vector v, without the pending L2
+                # scale wscale (w = wscale * v), beside the intercept. We do the same,
+                # so that early stopping stops at the same epoch as scikit-learn's
+                # (true weights would stop later under the 'optimal' schedule, where
+                # wscale decays like 1/t between rescalings).
                 for k in range(K):
-                    _scaled_copy(&coef[k, 0], scratch_ptr + k * d, d, outs[k].wscale)
+                    _scaled_copy(&coef[k, 0], scratch_ptr + k * d, d, 1.0)
                 scores = np.asarray(validation_score(
                     scratch, np.array([outs[k].intercept for k in range(K)])), dtype=float)
                 score_curve.append(scores)

@@ -20,6 +20,7 @@ from ._sgd_base import (
     MAX_INT,
     REGRESSION_LOSSES,
     _BaseSGD,
+    loss_table,
 )
 
 
@@ -127,6 +128,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
     }
     _allowed_losses = CLASSIFICATION_LOSSES
     _is_classifier = True
+    loss_functions = loss_table(CLASSIFICATION_LOSSES)
 
     def __init__(
         self,
@@ -455,6 +457,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     }
     _allowed_losses = REGRESSION_LOSSES
     _is_classifier = False
+    loss_functions = loss_table(REGRESSION_LOSSES)
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ..losses import BaseLoss
+from ..losses import LOSSES, BaseLoss
 from . import _engine
 
 # scikit-learn >= 1.8 rejects all-zero sample weights unless told not to; the check is
@@ -35,6 +35,14 @@ REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive",
                      "squared_epsilon_insensitive")
 CLASSIFICATION_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge",
                          "perceptron") + REGRESSION_LOSSES
+
+
+def loss_table(names):
+    """loss name -> (sklloss loss class,) or (class, default epsilon): the shape of
+    scikit-learn's ``loss_functions`` class attribute, which some code reads."""
+    return {name: (LOSSES[name], DEFAULT_EPSILON)
+            if "epsilon" in LOSSES[name]._parameter_names else (LOSSES[name],)
+            for name in names}
 
 
 class _BaseSGD(SparseCoefMixin, BaseEstimator):
