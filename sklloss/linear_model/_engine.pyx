@@ -32,6 +32,8 @@ from libc.stdlib cimport free, malloc
 
 import numpy as np
 
+from sklloss.losses import LOSSES, get_loss
+
 from sklloss.losses._kernels cimport (
     EpsilonInsensitiveParams,
     HingeParams,
@@ -42,7 +44,6 @@ from sklloss.losses._kernels cimport (
     SquaredEpsilonInsensitiveParams,
     SquaredErrorParams,
     SquaredHingeParams,
-    loss_grad,
     loss_params_t,
     loss_value_grad,
 )
@@ -714,7 +715,7 @@ def fit_epochs(str loss, double epsilon,
     if learning_rate == OPTIMAL:
         # scikit-learn's heuristic: eta at the first sample is typw / max(1, dloss)
         typw = sqrt(1.0 / sqrt(alpha))
-        g = _grad_by_code(<int>LOSS_CODES[loss], epsilon, 1.0, -typw)
+        g = _loss_object(loss, epsilon).gradient(np.array([1.0]), np.array([-typw]))[0]
         initial_eta0 = typw / max(1.0, g)
         s.optimal_init = 1.0 / (initial_eta0 * alpha)
 
@@ -727,6 +728,13 @@ def fit_epochs(str loss, double epsilon,
                 sample_weight, pos_label, weight_pos, weight_neg, order, validation_mask,
                 max_iter, tol,
                 n_iter_no_change, shuffle, seed, t, validation_score, verbose, n_threads)
+
+
+def _loss_object(str loss, double epsilon):
+    """The sklloss.losses object of an engine loss (same kernels, Python side)."""
+    if "epsilon" in LOSSES[loss]._parameter_names:
+        return get_loss(loss, epsilon=epsilon)
+    return get_loss(loss)
 
 
 cdef void _epoch_any(int loss_code, double epsilon, const Settings* s, Output* outs,
@@ -787,35 +795,3 @@ cdef void _epoch_any(int loss_code, double epsilon, const Settings* s, Output* o
         _epoch(p_mh, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
                X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
                t0, check_signals, interrupted)
-
-
-cdef double _grad_by_code(int loss_code, double epsilon, double y, double raw):
-    cdef SquaredErrorParams p_se
-    cdef HuberParams p_huber
-    cdef EpsilonInsensitiveParams p_ei
-    cdef SquaredEpsilonInsensitiveParams p_sei
-    cdef LogisticParams p_log
-    cdef HingeParams p_hinge
-    cdef PerceptronParams p_perc
-    cdef SquaredHingeParams p_sqh
-    cdef ModifiedHuberParams p_mh
-    p_huber.epsilon = epsilon
-    p_ei.epsilon = epsilon
-    p_sei.epsilon = epsilon
-    if loss_code == 0:
-        return loss_grad(p_se, y, raw)
-    elif loss_code == 1:
-        return loss_grad(p_huber, y, raw)
-    elif loss_code == 2:
-        return loss_grad(p_ei, y, raw)
-    elif loss_code == 3:
-        return loss_grad(p_sei, y, raw)
-    elif loss_code == 4:
-        return loss_grad(p_log, y, raw)
-    elif loss_code == 5:
-        return loss_grad(p_hinge, y, raw)
-    elif loss_code == 6:
-        return loss_grad(p_perc, y, raw)
-    elif loss_code == 7:
-        return loss_grad(p_sqh, y, raw)
-    return loss_grad(p_mh, y, raw)
