@@ -293,3 +293,13 @@ def test_divergence_is_a_clear_error_and_keeps_the_model(regression):
     np.testing.assert_array_equal(reg.coef_, before[0])
     np.testing.assert_array_equal(reg.intercept_, before[1])
     assert (reg.t_, reg.n_iter_) == before[2:]
+
+
+def test_partial_fit_continues_after_sparsify_and_after_switching_on_averaging(multiclass):
+    X, y = multiclass
+    dense = SGDClassifier(random_state=0).fit(X, y)
+    sparsified = SGDClassifier(random_state=0).fit(X, y).sparsify()
+    np.testing.assert_array_equal(sparsified.partial_fit(X, y).coef_,
+                                  dense.partial_fit(X, y).coef_)
+    averaged = dense.set_params(average=True).partial_fit(X, y)
+    assert averaged.coef_.shape == (4, X.shape[1]) and np.all(np.isfinite(averaged.coef_))

@@ -232,10 +232,14 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         """The model the engine starts from, as fresh arrays it may update."""
         flat = not self._is_classifier
         if continuing:
-            coef = np.array(self._standard_coef if self.average else self.coef_,
-                            dtype=dtype, order="C").reshape(n_outputs, n_features)
-            intercept = np.array(self._standard_intercept if self.average
-                                 else self.intercept_, dtype=np.float64).reshape(-1)
+            # the un-averaged model when averaging (it may have been switched on since)
+            coef = getattr(self, "_standard_coef", None) if self.average else None
+            coef = self.coef_ if coef is None else coef
+            coef = coef.toarray() if sp.issparse(coef) else coef  # after sparsify()
+            coef = np.array(coef, dtype=dtype, order="C").reshape(n_outputs, n_features)
+            intercept = getattr(self, "_standard_intercept", None) if self.average else None
+            intercept = self.intercept_ if intercept is None else intercept
+            intercept = np.array(intercept, dtype=np.float64).reshape(-1)
         else:
             coef, intercept = self._init_parameters(n_outputs, n_features, dtype,
                                                     coef_init, intercept_init, flat)
