@@ -211,6 +211,10 @@ def test_wrong_kind_of_loss_is_a_clear_error(regression):
         SGDRegressor(loss=Hinge()).fit(X, y)
     with pytest.raises(ValueError, match="The 'loss' parameter of SGDRegressor must be"):
         SGDRegressor(loss="hinge").fit(X, y)
+    with pytest.raises(ValueError, match="'pa1' only works with loss 'epsilon_insensitive'"):
+        SGDRegressor(learning_rate="pa1").fit(X, y)
+    with pytest.raises(ValueError, match="'pa2' only works with loss 'hinge'"):
+        SGDClassifier(loss="log_loss", learning_rate="pa2").fit(X, y > 0)
 
 
 def test_grid_search_over_losses_in_a_pipeline_with_two_jobs(multiclass, regression):
