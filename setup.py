@@ -60,7 +60,10 @@ class BuildExt(build_ext):
         if self.compiler.compiler_type == "msvc":
             compile_args, link_args = ["/O2", "/openmp"], []
         else:
-            compile_args, link_args = ["-O3", "-fno-trapping-math", "-fno-math-errno"], []
+            # -fopenmp-simd: honour `#pragma omp simd` (vector reductions of the engine's
+            # dot products) even where OpenMP itself is missing
+            compile_args = ["-O3", "-fno-trapping-math", "-fno-math-errno", "-fopenmp-simd"]
+            link_args = []
             if _compiler_has_openmp(self.compiler):
                 compile_args.append("-fopenmp")
                 link_args.append("-fopenmp")
