@@ -222,13 +222,16 @@ def plot(curves, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = {"n": "rows n (d = 100, binary)", "d": "features d (binary)",
+    labels = {"n": "rows n (d = 100, binary)", "d": "features d (n = 100,000, binary)",
               "K": "classes K (d = 100, one-vs-rest)"}
     fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 4))
     for ax, (axis, points) in zip(np.atleast_1d(axes), curves.items()):
         values, ours, theirs = zip(*points)
         ax.loglog(values, theirs, "o-", label="scikit-learn")
         ax.loglog(values, ours, "s-", label="sklloss")
+        ax.minorticks_off()
+        ax.set_xticks(values)
+        ax.set_xticklabels([f"{v:,}" for v in values], rotation=30)
         ax.set_xlabel(labels[axis])
         ax.set_ylabel("ms per epoch (dense hinge, float64)")
         ax.grid(True, which="both", alpha=0.3)

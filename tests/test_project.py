@@ -68,6 +68,24 @@ def test_loss_benchmark_smoke():
     assert len(rows) == 1 + 5 * 2 * 3  # header + losses x dtypes x methods
 
 
+def test_sgd_benchmark_quick_smoke(tmp_path):
+    """benchmarks/run.py --quick runs end to end and writes its table and plot (no
+    timing is asserted: speed is the benchmark's business, not the tests')."""
+    script = os.path.join(ROOT, "benchmarks", "run.py")
+    result = subprocess.run([sys.executable, script, "--quick", "--repeats", "1",
+                             "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    table = (tmp_path / "sgd_quick.md").read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| W")]
+    assert len(rows) == 14  # W1 x2, W2 x2, W3, W4 x2 n_jobs; float64 and float32
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        ours, theirs, ratio = float(cells[1]), float(cells[2]), float(cells[3])
+        assert ours > 0 and theirs > 0 and abs(ratio - ours / theirs) < 0.01 + 0.01 * ratio
+    assert (tmp_path / "sgd_quick_scaling.png").stat().st_size > 10_000
+
+
 def test_pxd_files_ship_with_the_installed_package():
     include = sklloss.get_include()
     assert os.path.isfile(os.path.join(include, "sklloss", "losses", "_kernels.pxd"))
