@@ -81,8 +81,11 @@ def test_sgd_benchmark_quick_smoke(tmp_path):
     assert len(rows) == 14  # W1 x2, W2 x2, W3, W4 x2 n_jobs; float64 and float32
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
-        ours, theirs, ratio = float(cells[1]), float(cells[2]), float(cells[3])
-        assert ours > 0 and theirs > 0 and abs(ratio - ours / theirs) < 0.01 + 0.01 * ratio
+        # numbers in every cell (their values are timings: not asserted)
+        assert len(cells) == 7
+        assert all(float(value) >= 0 for value in cells[1:4])
+        for pair in cells[4:]:
+            ours, theirs = (float(value) for value in pair.split(" / "))
     assert (tmp_path / "sgd_quick_scaling.png").stat().st_size > 10_000
 
 
