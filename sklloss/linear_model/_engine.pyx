@@ -541,7 +541,6 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
     cdef Output* outs = <Output*>malloc(max(K, 1) * sizeof(Output))
     cdef floating* aw = &avg_coef[0, 0] if avg_coef.shape[0] > 0 else NULL
     cdef floating* qp = NULL
-    cdef floating* scratch_ptr
     cdef const index_t* ind_ptr = &X_indices[0] if X_indices.shape[0] > 0 else NULL
     cdef const index_t* indptr_ptr = &X_indptr[0] if X_indptr.shape[0] > 0 else NULL
     cdef double objective, score
@@ -610,14 +609,12 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
 
             scores = None
             if validation_score is not None:
-                scratch_ptr = _data(scratch, coef)
                 # scikit-learn scores its stored vector v, without the pending L2
                 # scale wscale (w = wscale * v), beside the intercept. We do the same,
                 # so that early stopping stops at the same epoch as scikit-learn's
                 # (true weights would stop later under the 'optimal' schedule, where
                 # wscale decays like 1/t between rescalings).
-                for k in range(K):
-                    _scaled_copy(&coef[k, 0], scratch_ptr + k * d, d, 1.0)
+                np.copyto(scratch, np.asarray(coef))
                 scores = np.asarray(validation_score(
                     scratch, np.array([outs[k].intercept for k in range(K)])), dtype=float)
                 score_curve.append(scores)
@@ -677,13 +674,6 @@ cdef floating* _data(object array, floating[:, ::1] like):
     """Pointer to the data of a C-contiguous array of `like`'s dtype."""
     cdef floating[:, ::1] view = array
     return &view[0, 0]
-
-
-cdef void _scaled_copy(const floating* w, floating* out, Py_ssize_t d,
-                       double wscale) noexcept nogil:
-    cdef Py_ssize_t j
-    for j in range(d):
-        out[j] = <floating>(w[j] * wscale)
 
 
 cdef bint _finite(const floating* w, Py_ssize_t d, double intercept) noexcept nogil:
