@@ -123,6 +123,12 @@ def test_passive_aggressive_steps_follow_sklearn(classification_data, regression
     params = dict(learning_rate=schedule, eta0=0.5, shuffle=False, max_iter=6, tol=None)
     _assert_same_model(*_fit_both(SGDClassifier(loss="hinge", **params),
                                   sk.SGDClassifier(loss="hinge", **params), X, y))
+    # PA-I skips all-zero rows: the time step (and so averaging) must not count them
+    X_zeros = X.copy()
+    X_zeros[::7] = 0.0
+    averaged = dict(params, average=5)
+    _assert_same_model(*_fit_both(SGDClassifier(loss="hinge", **averaged),
+                                  sk.SGDClassifier(loss="hinge", **averaged), X_zeros, y))
     X, y, _ = regression_data
     _assert_same_model(*_fit_both(SGDRegressor(loss="epsilon_insensitive", **params),
                                   sk.SGDRegressor(loss="epsilon_insensitive", **params),

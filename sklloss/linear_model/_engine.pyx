@@ -128,8 +128,6 @@ ctypedef struct Output:
 
 # ---------------------------------------------------------------------------
 # Row kernels. A dense row is x[0:d]; a sparse row is (x[0:nnz], idx[0:nnz]).
-# The dense dot product keeps four independent partial sums: that lets the compiler
-# vectorise it without -ffast-math (it may not reorder one sequential sum).
 # ---------------------------------------------------------------------------
 cdef extern from *:
     """
@@ -224,18 +222,6 @@ cdef inline double _add(floating* w, const floating* x, const index_t* idx,
             if track_l1:
                 dl1 += fabs(w[idx[j]]) - fabs(old)
     return <double>dl1
-
-
-cdef inline void _axpy_row(floating* aw, const floating* x, const index_t* idx,
-                           Py_ssize_t nnz, double c) noexcept nogil:
-    cdef Py_ssize_t j
-    cdef floating cf = <floating>c
-    if idx == NULL:
-        for j in range(nnz):
-            aw[j] += x[j] * cf
-    else:
-        for j in range(nnz):
-            aw[idx[j]] += x[j] * cf
 
 
 cdef inline void _l1_truncate(floating* w, floating* q, const index_t* idx,
@@ -363,7 +349,7 @@ cdef inline void _step(loss_params_t params, const Settings* s, Output* o,
         num_iter = t - s.average + 1.0
         mu = 1.0 / num_iter
         if update != 0.0:
-            _axpy_row(aw, x, idx, nnz, -o.avg_a * update / o.wscale)
+            _add(aw, x, idx, nnz, -o.avg_a * update / o.wscale, False)
         if num_iter > 1.0:
             o.avg_b /= 1.0 - mu
         o.avg_a += mu * o.avg_b * o.wscale
@@ -392,7 +378,7 @@ cdef int _raise_pending() except -1:
     return -1
 
 
-cdef void _epoch(loss_params_t params, const Settings* s, Output* outs,
+cdef Py_ssize_t _epoch(loss_params_t params, const Settings* s, Output* outs,
                  Py_ssize_t k_begin, Py_ssize_t k_end,
                  floating* coef, floating* avg_coef, floating* q, Py_ssize_t d,
                  const floating* X_data, const index_t* X_indices,
@@ -401,8 +387,12 @@ cdef void _epoch(loss_params_t params, const Settings* s, Output* outs,
                  const double* weight_pos, const double* weight_neg,
                  const Py_ssize_t* order, Py_ssize_t n_rows, double t0,
                  bint check_signals, int* interrupted) noexcept nogil:
-    """One pass over the rows `order[0:n_rows]` for outputs k_begin..k_end-1."""
-    cdef Py_ssize_t r, i, k, nnz, j, ahead, next_row
+    """One pass over the rows `order[0:n_rows]` for outputs k_begin..k_end-1.
+
+    Returns the number of rows learned from (all but PA-I's zero rows); the time step
+    t advances with them only, as in scikit-learn.
+    """
+    cdef Py_ssize_t r, i, k, nnz, j, ahead, next_row, learned = 0
     cdef const floating* x
     cdef const index_t* idx = NULL
     cdef double xsq, yk, cw, t
@@ -414,7 +404,7 @@ cdef void _epoch(loss_params_t params, const Settings* s, Output* outs,
             if check_signals and _check_signals() != 0:
                 interrupted[0] = 1
             if interrupted[0]:
-                return
+                return learned
         i = order[r]
         # Shuffled rows miss the cache: fetch ahead. Two stages, because a CSR row's
         # address is itself in memory: the far row's label, weight and row pointer
@@ -448,7 +438,8 @@ cdef void _epoch(loss_params_t params, const Settings* s, Output* outs,
         if s.learning_rate == PA1 and xsq == 0.0:
             # scikit-learn skips a zero row entirely under PA-I (t does not advance)
             continue
-        t = t0 + r
+        t = t0 + learned
+        learned += 1
         for k in range(k_begin, k_end):
             o = &outs[k]
             if not o.active:
@@ -469,24 +460,7 @@ cdef void _epoch(loss_params_t params, const Settings* s, Output* outs,
                 qk = q + k * d
             _step(params, s, o, coef + k * d, aw, qk, d, x,
                   idx if sparse else <const index_t*>NULL, nnz, xsq, yk, cw, sw[i], t)
-
-
-cdef Py_ssize_t _count_rows(const floating* X_data, const index_t* X_indptr, bint sparse,
-                            const Py_ssize_t* order, Py_ssize_t n_rows, Py_ssize_t d,
-                            int learning_rate) noexcept nogil:
-    """Rows an epoch learns from: all, except zero rows under PA-I."""
-    cdef Py_ssize_t r, i, n = 0
-    cdef double xsq
-    if learning_rate != PA1:
-        return n_rows
-    for r in range(n_rows):
-        i = order[r]
-        if sparse:
-            xsq = _sqnorm(X_data + X_indptr[i], X_indptr[i + 1] - X_indptr[i])
-        else:
-            xsq = _sqnorm(X_data + i * d, d)
-        n += xsq != 0.0
-    return n
+    return learned
 
 
 cdef void _shuffle(Py_ssize_t* order, Py_ssize_t n, uint32_t seed) noexcept nogil:
@@ -538,6 +512,7 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
     cdef int interrupted = 0
     cdef int status = OK
     cdef Py_ssize_t[::1] train_order = np.empty(n_all, dtype=np.intp)
+    cdef Py_ssize_t[::1] learned = np.zeros(max(K, 1), dtype=np.intp)
     cdef Output* outs = <Output*>malloc(max(K, 1) * sizeof(Output))
     cdef floating* aw = &avg_coef[0, 0] if avg_coef.shape[0] > 0 else NULL
     cdef floating* qp = NULL
@@ -580,21 +555,23 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
                     _shuffle(&order[0], n_all, seed)
                 n_rows = _training_rows(&order[0], n_all, &validation_mask[0],
                                         &train_order[0])
-                n_learned = _count_rows(&X_data[0], indptr_ptr, sparse, &train_order[0],
-                                        n_rows, d, s.learning_rate)
                 if n_groups == 1:
-                    _epoch_any(loss_code, epsilon, s, outs, 0, K, &coef[0, 0], aw, qp, d, &X_data[0],
-                           ind_ptr, indptr_ptr, sparse, &y[0], &sample_weight[0],
+                    n_learned = _epoch_any(
+                           loss_code, epsilon, s, outs, 0, K, &coef[0, 0], aw, qp, d,
+                           &X_data[0], ind_ptr, indptr_ptr, sparse, &y[0], &sample_weight[0],
                            &pos_label[0], &weight_pos[0], &weight_neg[0],
                            &train_order[0], n_rows, t, True, &interrupted)
                 else:
                     for g in prange(n_groups, num_threads=n_groups, schedule="static",
                                     chunksize=1):
-                        _epoch_any(loss_code, epsilon, s, outs, g * K // n_groups, (g + 1) * K // n_groups,
+                        learned[g] = _epoch_any(
+                               loss_code, epsilon, s, outs, g * K // n_groups,
+                               (g + 1) * K // n_groups,
                                &coef[0, 0], aw, qp, d, &X_data[0], ind_ptr, indptr_ptr,
                                sparse, &y[0], &sample_weight[0], &pos_label[0],
                                &weight_pos[0], &weight_neg[0], &train_order[0], n_rows,
                                t, g == 0, &interrupted)
+                    n_learned = learned[0]  # every group runs the same rows
             if interrupted:
                 _raise_pending()
             if _check_signals() != 0:
@@ -786,7 +763,7 @@ def _loss_object(str loss, double epsilon):
     return get_loss(loss)
 
 
-cdef void _epoch_any(int loss_code, double epsilon, const Settings* s, Output* outs,
+cdef Py_ssize_t _epoch_any(int loss_code, double epsilon, const Settings* s, Output* outs,
                      Py_ssize_t k_begin, Py_ssize_t k_end,
                      floating* coef, floating* avg_coef, floating* q, Py_ssize_t d,
                      const floating* X_data, const index_t* X_indices,
@@ -795,7 +772,8 @@ cdef void _epoch_any(int loss_code, double epsilon, const Settings* s, Output* o
                      const double* weight_pos, const double* weight_neg,
                      const Py_ssize_t* order, Py_ssize_t n_rows, double t0,
                      bint check_signals, int* interrupted) noexcept nogil:
-    """_epoch compiled for the loss `loss_code` (one specialisation per loss)."""
+    """_epoch compiled for the loss `loss_code` (one specialisation per loss); returns
+    the rows learned from."""
     cdef SquaredErrorParams p_se
     cdef HuberParams p_huber
     cdef EpsilonInsensitiveParams p_ei
@@ -809,38 +787,38 @@ cdef void _epoch_any(int loss_code, double epsilon, const Settings* s, Output* o
     p_ei.epsilon = epsilon
     p_sei.epsilon = epsilon
     if loss_code == 0:
-        _epoch(p_se, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
-               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
-               t0, check_signals, interrupted)
+        return _epoch(p_se, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
+                      X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
+                      weight_neg, order, n_rows, t0, check_signals, interrupted)
     elif loss_code == 1:
-        _epoch(p_huber, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
-               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
-               t0, check_signals, interrupted)
+        return _epoch(p_huber, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
+                      X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
+                      weight_neg, order, n_rows, t0, check_signals, interrupted)
     elif loss_code == 2:
-        _epoch(p_ei, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
-               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
-               t0, check_signals, interrupted)
+        return _epoch(p_ei, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
+                      X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
+                      weight_neg, order, n_rows, t0, check_signals, interrupted)
     elif loss_code == 3:
-        _epoch(p_sei, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
-               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
-               t0, check_signals, interrupted)
+        return _epoch(p_sei, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
+                      X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
+                      weight_neg, order, n_rows, t0, check_signals, interrupted)
     elif loss_code == 4:
-        _epoch(p_log, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
-               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
-               t0, check_signals, interrupted)
+        return _epoch(p_log, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
+                      X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
+                      weight_neg, order, n_rows, t0, check_signals, interrupted)
     elif loss_code == 5:
-        _epoch(p_hinge, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
-               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
-               t0, check_signals, interrupted)
+        return _epoch(p_hinge, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
+                      X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
+                      weight_neg, order, n_rows, t0, check_signals, interrupted)
     elif loss_code == 6:
-        _epoch(p_perc, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
-               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
-               t0, check_signals, interrupted)
+        return _epoch(p_perc, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
+                      X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
+                      weight_neg, order, n_rows, t0, check_signals, interrupted)
     elif loss_code == 7:
-        _epoch(p_sqh, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
-               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
-               t0, check_signals, interrupted)
+        return _epoch(p_sqh, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
+                      X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
+                      weight_neg, order, n_rows, t0, check_signals, interrupted)
     else:
-        _epoch(p_mh, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data, X_indices,
-               X_indptr, sparse, y, sw, pos_label, weight_pos, weight_neg, order, n_rows,
-               t0, check_signals, interrupted)
+        return _epoch(p_mh, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
+                      X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
+                      weight_neg, order, n_rows, t0, check_signals, interrupted)
