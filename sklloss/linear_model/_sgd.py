@@ -279,10 +279,8 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         class_weight = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
         sample_weight = self._sample_weight(sample_weight, X)
         n_outputs = 1 if n_classes == 2 else n_classes
+        # (a different feature count was refused by validate_data above)
         continuing = not reset and getattr(self, "coef_", None) is not None
-        if continuing and self.coef_.shape[-1] != X.shape[1]:
-            raise ValueError("Number of features %d does not match previous data %d."
-                             % (X.shape[1], self.coef_.shape[-1]))
         coef, intercept, average_coef, average_intercept = self._continue_or_start(
             continuing, n_outputs, X.shape[1], X.dtype, coef_init, intercept_init)
         if n_classes == 2:
@@ -326,8 +324,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
 
     # -- probabilities ---------------------------------------------------------------
     def _check_proba(self):
-        name = self.loss.name if isinstance(self.loss, BaseLoss) else self.loss
-        if name not in ("log_loss", "modified_huber"):
+        if self._loss_name() not in ("log_loss", "modified_huber"):
             raise AttributeError(
                 "probability estimates are not available for loss=%r" % self.loss)
         return True
@@ -350,8 +347,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
             Probabilities of the classes, in the order of ``classes_``.
         """
         check_is_fitted(self)
-        name = self.loss.name if isinstance(self.loss, BaseLoss) else self.loss
-        if name == "log_loss":
+        if self._loss_name() == "log_loss":
             return self._predict_proba_lr(X)
         scores = self.decision_function(X)
         binary = len(self.classes_) == 2

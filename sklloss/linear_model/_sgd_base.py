@@ -73,13 +73,15 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
     _allowed_losses = ()
 
     # -- parameters ------------------------------------------------------------------
+    def _loss_name(self):
+        """The name of ``self.loss``, a name or an sklloss.losses object."""
+        return self.loss.name if isinstance(self.loss, BaseLoss) else self.loss
+
     def _loss_name_and_epsilon(self):
-        """The engine's loss name and epsilon for ``self.loss`` (a name or a loss object)."""
-        if isinstance(self.loss, BaseLoss):
-            name = self.loss.name
-            epsilon = getattr(self.loss, "epsilon", self.epsilon)
-        else:
-            name, epsilon = self.loss, self.epsilon
+        """The engine's loss name and epsilon for ``self.loss``; a loss object's own
+        epsilon replaces the ``epsilon`` parameter."""
+        name = self._loss_name()
+        epsilon = getattr(self.loss, "epsilon", self.epsilon)
         if name not in self._allowed_losses:
             raise ValueError(
                 f"{type(self).__name__} does not support loss={self.loss!r}; the supported "
