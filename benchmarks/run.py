@@ -105,21 +105,19 @@ def compare(case, make_ours, make_theirs, X, y, X_test, y_test, epochs, repeats)
     """Alternating runs of both libraries; medians of per-epoch time."""
     per_epoch = {"sklloss": [], "scikit-learn": []}
     makers = {"sklloss": make_ours, "scikit-learn": make_theirs}
+    fitted = {}
     for _ in range(repeats):
         for library, make in makers.items():
             one = fit_seconds(make(1), X, y)
             time.sleep(PAUSE)
-            many = fit_seconds(make(1 + epochs), X, y)
+            fitted[library] = make(1 + epochs)  # (the same random_state every time)
+            many = fit_seconds(fitted[library], X, y)
             time.sleep(PAUSE)
             per_epoch[library].append(max(many - one, 1e-9) / epochs)
     ours = float(np.median(per_epoch["sklloss"]))
     theirs = float(np.median(per_epoch["scikit-learn"]))
     read = read_seconds(X, repeats)
-    scores = {}
-    for library, make in makers.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            scores[library] = make(1 + epochs).fit(X, y).score(X_test, y_test)
+    scores = {library: model.score(X_test, y_test) for library, model in fitted.items()}
     peaks = {library: peak_fit_bytes(make, X, y) for library, make in makers.items()}
     return {
         "case": case, "ours_ms": ours * 1e3, "theirs_ms": theirs * 1e3,
