@@ -30,6 +30,8 @@ from libc.math cimport INFINITY, fabs, isfinite, pow, sqrt
 from libc.stdint cimport int32_t, int64_t, uint32_t
 from libc.stdlib cimport free, malloc
 
+import threading
+
 import numpy as np
 
 from sklloss.losses import LOSSES, get_loss
@@ -92,7 +94,12 @@ OK = 0
 DIVERGED = 1
 
 cdef double MAX_DLOSS = 1e12          # scikit-learn's clip of the loss derivative
-cdef Py_ssize_t SIGNAL_CHECK_ROWS = 16384  # rows between two looks at pending signals
+# Pending signals (Ctrl-C) are looked at after about this much work: multiply-adds
+# (a row's non-zeros times the outputs it updates) plus ROW_COST per row for its
+# cache misses and bookkeeping. ~2^23 is a few milliseconds, whatever the shape:
+# tall narrow data checks every ~20k rows, a wide row or many classes sooner.
+cdef Py_ssize_t SIGNAL_CHECK_WORK = 1 << 23
+cdef Py_ssize_t ROW_COST = 256
 cdef Py_ssize_t PREFETCH_AHEAD = 4    # rows ahead in the shuffled order
 
 
@@ -399,8 +406,10 @@ cdef Py_ssize_t _epoch(loss_params_t params, const Settings* s, Output* outs,
     cdef Output* o
     cdef floating* aw = NULL
     cdef floating* qk = NULL
+    cdef Py_ssize_t work = 0
     for r in range(n_rows):
-        if r % SIGNAL_CHECK_ROWS == SIGNAL_CHECK_ROWS - 1:
+        if work >= SIGNAL_CHECK_WORK:
+            work = 0
             if check_signals and _check_signals() != 0:
                 interrupted[0] = 1
             if interrupted[0]:
@@ -435,6 +444,7 @@ cdef Py_ssize_t _epoch(loss_params_t params, const Settings* s, Output* outs,
         # ||x||^2, once per row for all outputs: the norm of w is kept up to date
         # from it, and the passive-aggressive steps divide by it
         xsq = _sqnorm(x, nnz)
+        work += ROW_COST + nnz * (k_end - k_begin)
         if s.learning_rate == PA1 and xsq == 0.0:
             # scikit-learn skips a zero row entirely under PA-I (t does not advance)
             continue
@@ -504,14 +514,21 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
                  const double[::1] pos_label, const double[::1] weight_pos,
                  const double[::1] weight_neg, Py_ssize_t[::1] order,
                  const unsigned char[::1] validation_mask,
-                 int max_iter, double tol, int n_iter_no_change, bint shuffle,
+                 Py_ssize_t max_iter, double tol, Py_ssize_t n_iter_no_change, bint shuffle,
                  uint32_t seed, double t, object validation_score, int verbose,
                  int n_threads):
     cdef Py_ssize_t K = coef.shape[0], d = n_features, n_all = order.shape[0], n_rows
-    cdef Py_ssize_t k, g, n_groups, epoch, n_learned, n_active
+    cdef Py_ssize_t k, g, n_groups, epoch = 0, n_learned, n_active
     cdef int interrupted = 0
+    # only the main thread handles signals (PyErr_CheckSignals does nothing elsewhere):
+    # a fit in another thread does not take the GIL to look for them
+    cdef bint main_thread = threading.current_thread() is threading.main_thread()
+    cdef double float_max = np.finfo(np.asarray(coef).dtype).max
     cdef int status = OK
-    cdef Py_ssize_t[::1] train_order = np.empty(n_all, dtype=np.intp)
+    # without validation rows every row trains: the epoch runs `order` itself
+    cdef bint holdout = np.any(np.asarray(validation_mask))
+    cdef Py_ssize_t[::1] train_order = np.empty(n_all if holdout else 1, dtype=np.intp)
+    cdef Py_ssize_t* rows = &train_order[0] if holdout else &order[0]
     cdef Py_ssize_t[::1] learned = np.zeros(max(K, 1), dtype=np.intp)
     cdef Output* outs = <Output*>malloc(max(K, 1) * sizeof(Output))
     cdef floating* aw = &avg_coef[0, 0] if avg_coef.shape[0] > 0 else NULL
@@ -519,8 +536,8 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
     cdef const index_t* ind_ptr = &X_indices[0] if X_indices.shape[0] > 0 else NULL
     cdef const index_t* indptr_ptr = &X_indptr[0] if X_indptr.shape[0] > 0 else NULL
     cdef double objective, score
-    cdef int[::1] n_iter = np.zeros(K, dtype=np.intc)
-    cdef int[::1] no_improvement = np.zeros(K, dtype=np.intc)
+    cdef Py_ssize_t[::1] n_iter = np.zeros(K, dtype=np.intp)
+    cdef Py_ssize_t[::1] no_improvement = np.zeros(K, dtype=np.intp)
     cdef double[::1] best = np.full(K, INFINITY)
     q_arr = None
     if s.penalty == L1 or s.penalty == ELASTICNET:
@@ -553,14 +570,15 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
                         _exact_norms(&coef[k, 0], d, &outs[k])
                 if shuffle:
                     _shuffle(&order[0], n_all, seed)
-                n_rows = _training_rows(&order[0], n_all, &validation_mask[0],
-                                        &train_order[0])
+                n_rows = n_all
+                if holdout:
+                    n_rows = _training_rows(&order[0], n_all, &validation_mask[0], rows)
                 if n_groups == 1:
                     n_learned = _epoch_any(
                            loss_code, epsilon, s, outs, 0, K, &coef[0, 0], aw, qp, d,
                            &X_data[0], ind_ptr, indptr_ptr, sparse, &y[0], &sample_weight[0],
                            &pos_label[0], &weight_pos[0], &weight_neg[0],
-                           &train_order[0], n_rows, t, True, &interrupted)
+                           rows, n_rows, t, main_thread, &interrupted)
                 else:
                     for g in prange(n_groups, num_threads=n_groups, schedule="static",
                                     chunksize=1):
@@ -569,8 +587,8 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
                                (g + 1) * K // n_groups,
                                &coef[0, 0], aw, qp, d, &X_data[0], ind_ptr, indptr_ptr,
                                sparse, &y[0], &sample_weight[0], &pos_label[0],
-                               &weight_pos[0], &weight_neg[0], &train_order[0], n_rows,
-                               t, g == 0, &interrupted)
+                               &weight_pos[0], &weight_neg[0], rows, n_rows,
+                               t, main_thread and g == 0, &interrupted)
                     n_learned = learned[0]  # every group runs the same rows
             if interrupted:
                 _raise_pending()
@@ -579,7 +597,10 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
             t += n_learned
 
             for k in range(K):
-                if outs[k].active and not _finite(&coef[k, 0], d, outs[k].intercept):
+                # diverged: a weight overflowed, or a loss did (a prediction too large
+                # for the float type: the model's predictions would overflow too)
+                if outs[k].active and not (_finite(&coef[k, 0], d, outs[k].intercept)
+                                           and outs[k].sumloss <= float_max):
                     status = DIVERGED
             if status == DIVERGED:
                 break
@@ -689,7 +710,7 @@ def fit_epochs(str loss, double epsilon,
                const unsigned char[::1] validation_mask,
                bint classification, int penalty, double alpha, double l1_ratio, int learning_rate,
                double eta0, double power_t, bint fit_intercept, double intercept_decay,
-               double average, int max_iter, double tol, int n_iter_no_change,
+               double average, Py_ssize_t max_iter, double tol, Py_ssize_t n_iter_no_change,
                bint shuffle, uint32_t seed, double t, object validation_score=None,
                int verbose=0, int n_threads=1):
     """Run up to `max_iter` epochs of SGD for K = coef.shape[0] linear outputs.

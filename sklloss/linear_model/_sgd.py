@@ -20,6 +20,7 @@ from ._sgd_base import (
     MAX_INT,
     REGRESSION_LOSSES,
     _BaseSGD,
+    converting,
     loss_table,
 )
 
@@ -232,8 +233,10 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
             intercept_init = self.intercept_ if intercept_init is None else intercept_init
         if hasattr(self, "classes_"):
             del self.classes_
-        y_checked = validate_data(self, y=y)
-        self._fit_one_call(X, y_checked, np.unique(y_checked), sample_weight, coef_init,
+        with converting("y"):
+            y_checked = validate_data(self, y=y)
+            classes = np.unique(y_checked)
+        self._fit_one_call(X, y_checked, classes, sample_weight, coef_init,
                            intercept_init, max_iter=self.max_iter, reset=True)
         self._warn_if_not_converged()
         self._warn_deprecated_power_t()
@@ -261,8 +264,9 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
     def _fit_one_call(self, X, y, classes, sample_weight, coef_init, intercept_init,
                       max_iter, reset):
         X, y = self._validate_X_y(X, y, reset=reset)
-        check_classification_targets(y)
-        _check_partial_fit_first_call(self, classes)
+        with converting("y or classes"):
+            check_classification_targets(y)
+            _check_partial_fit_first_call(self, classes)
         n_classes = self.classes_.shape[0]
         if n_classes < 2:
             raise ValueError(
@@ -277,6 +281,10 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
                 "training data in `classes` on the first call to partial_fit."
                 % (self.classes_.tolist(), np.unique(y[unknown])[:5].tolist()))
         class_weight = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        if not np.all(np.isfinite(class_weight) & (class_weight >= 0)):
+            raise ValueError(
+                "class_weight must be finite and non-negative (a negative weight would "
+                "make SGD maximise that class's loss); got %r." % (self.class_weight,))
         sample_weight = self._sample_weight(sample_weight, X)
         n_outputs = 1 if n_classes == 2 else n_classes
         # (a different feature count was refused by validate_data above)
@@ -309,7 +317,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
             validation_score = _OvRAccuracy(X[validation_mask], codes[validation_mask],
                                             sample_weight[validation_mask], pos_label)
         t = getattr(self, "t_", 1.0) if not reset else 1.0
-        n_threads = max(1, effective_n_jobs(self.n_jobs))
+        n_threads = min(max(1, effective_n_jobs(self.n_jobs)), n_outputs)
         result = self._run_engine(
             X, codes, sample_weight, coef=coef, intercept=intercept,
             average_coef=average_coef, average_intercept=average_intercept,
@@ -321,6 +329,21 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         self._commit(result, coef, intercept, average_coef, average_intercept,
                      X.shape[0], t, X.dtype, (n_outputs, X.shape[1]))
         return self
+
+    def decision_function(self, X):
+        """Signed distances to the hyperplanes (confidence scores).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the score of ``classes_[1]``; otherwise one per class.
+        """
+        scores = self._decision_scores(X)
+        return scores.ravel() if scores.shape[1] == 1 else scores
 
     # -- probabilities ---------------------------------------------------------------
     def _check_proba(self):
@@ -588,12 +611,6 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                      X.shape[0], t, X.dtype, (X.shape[1],))
         return self
 
-    def _decision_function(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", reset=False)
-        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
-        return scores.ravel()
-
     def predict(self, X):
         """Predict with the linear model.
 
@@ -606,7 +623,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         ndarray of shape (n_samples,)
             Predicted target values.
         """
-        return self._decision_function(X)
+        return self._decision_scores(X).ravel()
 
 
 class _OvRAccuracy:

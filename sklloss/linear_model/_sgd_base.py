@@ -8,6 +8,7 @@ divergence, Ctrl-C) leaves the estimator as it was.
 """
 import inspect
 import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,7 +18,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
 from ..losses import LOSSES, BaseLoss
 from . import _engine
@@ -30,11 +37,29 @@ _ALLOW_ZERO = ({"allow_all_zero_weights": True}
 
 DEFAULT_EPSILON = 0.1
 MAX_INT = np.iinfo(np.int32).max
+MAX_INTP = np.iinfo(np.intp).max  # (max_iter and the like beyond it are as good as infinite)
 
 REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive",
                      "squared_epsilon_insensitive")
 CLASSIFICATION_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge",
                          "perceptron") + REGRESSION_LOSSES
+
+
+class InputConversionError(ValueError, TypeError):
+    """Input that cannot be converted to what the estimator needs (e.g. an object
+    array holding a dict or None). A ValueError, and a TypeError as numpy raises it,
+    so that code catching either keeps working."""
+
+
+@contextmanager
+def converting(what):
+    """Turn a conversion TypeError raised for `what` into an InputConversionError."""
+    try:
+        yield
+    except TypeError as error:
+        if isinstance(error, ValueError):  # e.g. InvalidParameterError: clear already
+            raise
+        raise InputConversionError(f"{what} could not be converted: {error}") from error
 
 
 def loss_table(names):
@@ -119,18 +144,20 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
 
     # -- input -----------------------------------------------------------------------
     def _validate_X_y(self, X, y, reset):
-        X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
-            accept_large_sparse=True, reset=reset,
-        )
+        with converting("X or y"):
+            X, y = validate_data(
+                self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
+                order="C", accept_large_sparse=True, reset=reset,
+            )
         if sp.issparse(X):
-            X = _canonical_csr(X)
+            X = _canonical_csr(_check_csr_structure(X))
         return X, y
 
     def _sample_weight(self, sample_weight, X):
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                                             ensure_non_negative=True, copy=False,
-                                             **_ALLOW_ZERO)
+        with converting("sample_weight"):
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                                 ensure_non_negative=True, copy=False,
+                                                 **_ALLOW_ZERO)
         if not self.early_stopping and not np.any(sample_weight > 0):
             # (with early stopping, _validation_split names the emptier set instead)
             raise ValueError("Sample weights must contain at least one non-zero number.")
@@ -192,10 +219,10 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             0.0 if self.l1_ratio is None else float(self.l1_ratio),
             _engine.LEARNING_RATES[self.learning_rate], float(self.eta0),
             float(self.power_t), bool(self.fit_intercept), intercept_decay,
-            float(int(self.average)), int(max_iter),
-            -np.inf if self.tol is None else float(self.tol), int(self.n_iter_no_change),
-            bool(self.shuffle), seed, float(t), validation_score, int(self.verbose),
-            n_threads,
+            float(int(self.average)), min(int(max_iter), MAX_INTP),
+            -np.inf if self.tol is None else float(self.tol),
+            min(int(self.n_iter_no_change), MAX_INTP), bool(self.shuffle), seed, float(t),
+            validation_score, int(self.verbose > 0), n_threads,
         )
         if result["status"] == _engine.DIVERGED:
             raise ValueError(
@@ -206,25 +233,36 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             )
         return result
 
+    def _decision_scores(self, X):
+        """X @ coef_.T + intercept_, shape (n_samples, n_outputs)."""
+        check_is_fitted(self)
+        with converting("X"):
+            X = validate_data(self, X, accept_sparse="csr", reset=False)
+        if sp.issparse(X):
+            _check_csr_structure(X)
+        return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+
     def _init_parameters(self, n_outputs, n_features, dtype, coef_init, intercept_init,
                          flat):
         """(K, d) coef and (K,) float64 intercept: given, continued or zeros."""
         if coef_init is not None:
-            coef = np.array(coef_init, dtype=dtype, order="C")
+            coef = _finite_array(coef_init, dtype, "coef_init")
             expected = (n_features,) if flat else (n_outputs, n_features)
             if coef.shape != expected and not (flat and coef.shape == (1, n_features)):
                 raise ValueError(
-                    "Provided coef_init does not match dataset: expected shape %s, got %s."
+                    "Provided coef_init (with warm_start=True, the previous fit's coef_) "
+                    "does not match dataset: expected shape %s, got %s."
                     % (expected, coef.shape))
             coef = coef.reshape(n_outputs, n_features)
         else:
             coef = np.zeros((n_outputs, n_features), dtype=dtype)
         if intercept_init is not None:
-            intercept = np.array(intercept_init, dtype=np.float64).reshape(-1)
+            intercept = _finite_array(intercept_init, np.float64, "intercept_init").reshape(-1)
             if intercept.shape != (n_outputs,):
                 raise ValueError(
-                    "Provided intercept_init does not match dataset: expected %d value(s), "
-                    "got shape %s." % (n_outputs, np.shape(intercept_init)))
+                    "Provided intercept_init (with warm_start=True, the previous fit's "
+                    "intercept_) does not match dataset: expected %d value(s), got shape "
+                    "%s." % (n_outputs, np.shape(intercept_init)))
         else:
             intercept = np.zeros(n_outputs, dtype=np.float64)
         return coef, intercept
@@ -303,6 +341,35 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _finite_array(value, dtype, name):
+    """A fresh C-contiguous array of `value` (dense or sparse) with finite values."""
+    if sp.issparse(value):  # coef_ after sparsify()
+        value = value.toarray()
+    with converting(name):
+        return check_array(value, dtype=dtype, order="C", copy=True, ensure_2d=False,
+                           ensure_min_samples=0, input_name=name)
+
+
+def _check_csr_structure(X):
+    """Refuse a CSR matrix whose index arrays would make the engine (or scipy) read
+    outside its arrays: they are used without bounds checks."""
+    n_rows, n_features = X.shape
+    indptr, indices = X.indptr, X.indices
+    if (indptr.shape != (n_rows + 1,) or indptr[0] != 0
+            or indptr[-1] > min(indices.shape[0], X.data.shape[0])
+            or np.any(indptr[1:] < indptr[:-1])):
+        raise ValueError(
+            "X is a malformed CSR matrix: its indptr must have n_rows + 1 = %d "
+            "non-decreasing entries from 0 to at most the number of stored values."
+            % (n_rows + 1))
+    stored = indices[:indptr[-1]]
+    if stored.shape[0] and (stored.min() < 0 or stored.max() >= n_features):
+        raise ValueError(
+            "X is a malformed CSR matrix: its column indices must lie in [0, %d)."
+            % n_features)
+    return X
 
 
 def _canonical_csr(X):

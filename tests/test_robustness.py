@@ -1,0 +1,779 @@
+"""Reliability: bad input, transactional state, interrupts, determinism and
+concurrency, memory, persistence, fuzzing.
+
+A failing call must leave the estimator exactly as it was. The bad-input tests
+therefore fit a model first, make the bad call, and compare every attribute with a
+deep copy taken before; they also replace the compiled engine by a function that fails
+the test, which shows that the error is raised before any compiled code runs.
+"""
+import copy
+import io
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import tracemalloc
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import skops.io as sio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklloss import SGDClassifier, SGDRegressor
+from sklloss.linear_model import _engine
+from sklloss.losses import Hinge, Huber, LogLoss, ModifiedHuber, MultinomialLogLoss
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((40, 4))
+Y3 = np.arange(40) % 3
+YR = X @ np.array([1.0, -2.0, 0.5, 3.0]) + 0.1 * RNG.standard_normal(40)
+COLUMNS = ["a", "b", "c", "d"]
+
+
+def _quiet(function, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return function(*args, **kwargs)
+
+
+def _with(array, row, column, value):
+    array = np.array(array, dtype=float)
+    if array.ndim == 1:
+        array[row] = value
+    else:
+        array[row, column] = value
+    return array
+
+
+# -- the state of an estimator, compared exactly -------------------------------------
+def snapshot(estimator):
+    return copy.deepcopy(vars(estimator))
+
+
+def assert_same_state(estimator, before):
+    after = vars(estimator)
+    assert after.keys() == before.keys()
+    for name, value in before.items():
+        _assert_identical(after[name], value, name)
+
+
+def _assert_identical(a, b, name):
+    if isinstance(b, np.ndarray):
+        assert isinstance(a, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape, name
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    elif sp.issparse(b):
+        assert sp.issparse(a) and a.format == b.format, name
+        np.testing.assert_array_equal(a.toarray(), b.toarray(), err_msg=name)
+    elif isinstance(b, dict):
+        assert a.keys() == b.keys(), name
+        for key in b:
+            _assert_identical(a[key], b[key], f"{name}[{key!r}]")
+    elif isinstance(b, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), name
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_identical(x, y, f"{name}[{i}]")
+    elif isinstance(b, (bool, int, float, str, type(None), np.generic)):
+        assert type(a) is type(b) and (a == b or (a != a and b != b)), name
+    else:  # loss objects, random states: their parameters and state
+        assert type(a) is type(b) and repr(a) == repr(b), name
+        if hasattr(b, "__dict__"):
+            _assert_identical(vars(a), vars(b), name)
+
+
+def _engine_must_not_run(*args, **kwargs):
+    raise AssertionError("the compiled engine was reached")
+
+
+# -- 1. bad input: a clear ValueError, before the engine, nothing changed -------------
+def _classifier(**params):
+    return _quiet(SGDClassifier(random_state=0, average=True, **params).partial_fit,
+                  X, Y3, classes=[0, 1, 2])
+
+
+def _regressor(**params):
+    model = SGDRegressor(random_state=0, average=True, **params)
+    return _quiet(model.partial_fit, X, YR).partial_fit(X, YR)
+
+
+def _named_classifier():
+    return SGDClassifier(random_state=0).partial_fit(pd.DataFrame(X, columns=COLUMNS), Y3,
+                                                     classes=[0, 1, 2])
+
+
+def _strings():
+    return np.array([["a", "b", "c", "d"]] * 40)
+
+
+def _object_with(value):
+    X_object = X.astype(object)
+    X_object[3, 1] = value
+    return X_object
+
+
+def _csr_with_column(index):
+    bad = sp.csr_matrix(X)
+    bad.indices[5] = index
+    return bad
+
+
+def _csr_with_short_indptr():
+    bad = sp.csr_matrix(X)
+    bad.indptr = bad.indptr.copy()
+    bad.indptr[7] = bad.indptr[8] + 1  # decreasing
+    return bad
+
+
+BAD_INPUT = [
+    # non-finite values
+    ("X with NaN", _classifier, lambda m: m.fit(_with(X, 3, 1, np.nan), Y3),
+     "Input X contains NaN"),
+    ("X with inf", _regressor, lambda m: m.partial_fit(_with(X, 3, 1, np.inf), YR),
+     "Input X contains infinity"),
+    ("CSR X with NaN", _classifier,
+     lambda m: m.partial_fit(sp.csr_matrix(_with(X, 3, 1, np.nan)), Y3),
+     "Input X contains NaN"),
+    ("X of None", _classifier, lambda m: m.fit(_object_with(None), Y3),
+     "Input X contains NaN"),
+    ("classifier y with NaN", _classifier, lambda m: m.fit(X, _with(Y3, 5, 0, np.nan)),
+     "Input y contains NaN"),
+    ("regressor y with inf", _regressor, lambda m: m.partial_fit(X, _with(YR, 5, 0, np.inf)),
+     "Input y contains infinity"),
+    ("sample_weight with NaN", _classifier,
+     lambda m: m.fit(X, Y3, sample_weight=_with(np.ones(40), 2, 0, np.nan)),
+     "Input sample_weight contains NaN"),
+    ("sample_weight with inf", _regressor,
+     lambda m: m.partial_fit(X, YR, sample_weight=_with(np.ones(40), 2, 0, np.inf)),
+     "Input sample_weight contains infinity"),
+    ("coef_init with NaN", _regressor,
+     lambda m: m.fit(X, YR, coef_init=_with(np.zeros(4), 1, 0, np.nan)),
+     "Input coef_init contains NaN"),
+    ("intercept_init with inf", _classifier,
+     lambda m: m.fit(X, Y3, intercept_init=_with(np.zeros(3), 1, 0, np.inf)),
+     "Input intercept_init contains infinity"),
+    # weights
+    ("negative sample_weight", _classifier,
+     lambda m: m.fit(X, Y3, sample_weight=_with(np.ones(40), 2, 0, -1.0)),
+     "Negative values in data passed to `sample_weight`"),
+    ("negative sample_weight in partial_fit", _regressor,
+     lambda m: m.partial_fit(X, YR, sample_weight=_with(np.ones(40), 2, 0, -1.0)),
+     "Negative values in data passed to `sample_weight`"),
+    ("all-zero sample_weight", _regressor,
+     lambda m: m.fit(X, YR, sample_weight=np.zeros(40)),
+     "Sample weights must contain at least one non-zero number"),
+    ("negative class_weight", lambda: _classifier().set_params(class_weight={0: -1.0}),
+     lambda m: m.fit(X, Y3), "class_weight must be finite and non-negative"),
+    ("class_weight of an unknown class", lambda: _classifier().set_params(class_weight={7: 2.0}),
+     lambda m: m.fit(X, Y3), "are not in class_weight"),
+    # shapes and sizes
+    ("X 1-D", _classifier, lambda m: m.fit(X[:, 0], Y3), "Expected 2D array, got 1D array"),
+    ("X 3-D", _regressor, lambda m: m.fit(X[:, :, None], YR), "Found array with dim 3"),
+    ("y 2-D", _regressor, lambda m: m.fit(X, np.c_[YR, YR]), "y should be a 1d array"),
+    ("X and y lengths differ", _classifier, lambda m: m.partial_fit(X, Y3[:-1]),
+     r"inconsistent numbers of samples: \[40, 39\]"),
+    ("sample_weight length", _regressor, lambda m: m.fit(X, YR, sample_weight=np.ones(5)),
+     r"sample_weight.shape == \(5,\), expected \(40,\)"),
+    ("empty X", _classifier, lambda m: m.partial_fit(X[:0], Y3[:0]), r"0 sample\(s\)"),
+    ("no features", _regressor, lambda m: m.fit(X[:, :0], YR), r"0 feature\(s\)"),
+    ("coef_init shape", _classifier, lambda m: m.fit(X, Y3, coef_init=np.zeros((2, 4))),
+     r"coef_init .*does not match dataset: expected shape \(3, 4\), got \(2, 4\)"),
+    ("warm start on other features", lambda: _classifier().set_params(warm_start=True),
+     lambda m: m.fit(X[:, :3], Y3), r"previous fit's coef_\) does not match dataset"),
+    # labels and classes
+    ("one class", _classifier, lambda m: m.fit(X, np.zeros(40)),
+     "The number of classes has to be greater than one"),
+    ("first partial_fit without classes", SGDClassifier, lambda m: m.partial_fit(X, Y3),
+     "classes must be passed on the first call to partial_fit"),
+    ("labels not in classes", _classifier, lambda m: m.partial_fit(X, _with(Y3, 0, 0, 7)),
+     r"y contains labels not in classes \[0, 1, 2\]: \[7.0\]"),
+    ("classes changed", _classifier, lambda m: m.partial_fit(X, Y3, classes=[0, 1, 2, 3]),
+     "is not the same as on last call to partial_fit"),
+    ("continuous labels", _classifier, lambda m: m.fit(X, YR), "Unknown label type"),
+    # features
+    ("feature count in partial_fit", _classifier, lambda m: m.partial_fit(X[:, :3], Y3),
+     "X has 3 features, but SGDClassifier is expecting 4 features"),
+    ("feature count in predict", _regressor, lambda m: m.predict(X[:, :3]),
+     "X has 3 features, but SGDRegressor is expecting 4 features"),
+    ("feature names in partial_fit", _named_classifier,
+     lambda m: m.partial_fit(pd.DataFrame(X, columns=["a", "b", "c", "z"]), Y3),
+     "The feature names should match those that were passed during fit"),
+    ("feature names in predict", _named_classifier,
+     lambda m: m.predict(pd.DataFrame(X, columns=["d", "c", "b", "a"])),
+     "The feature names should match those that were passed during fit"),
+    # losses
+    ("unknown loss", lambda: _classifier().set_params(loss="squared_loss"),
+     lambda m: m.fit(X, Y3), "The 'loss' parameter of SGDClassifier must be"),
+    ("classification loss on the regressor", lambda: _regressor().set_params(loss="hinge"),
+     lambda m: m.fit(X, YR), "The 'loss' parameter of SGDRegressor must be"),
+    ("classification loss object on the regressor",
+     lambda: _regressor().set_params(loss=LogLoss()), lambda m: m.partial_fit(X, YR),
+     r"SGDRegressor does not support loss=LogLoss\(\)"),
+    ("unsupported loss object on the classifier",
+     lambda: _classifier().set_params(loss=MultinomialLogLoss()), lambda m: m.fit(X, Y3),
+     r"SGDClassifier does not support loss=MultinomialLogLoss\(\)"),
+    ("loss name as a typo", lambda: SGDRegressor(loss="huber_loss"), lambda m: m.fit(X, YR),
+     "The 'loss' parameter of SGDRegressor must be"),
+    # parameters out of range or inconsistent
+    *[(f"{name}={value!r}", lambda name=name, value=value: _regressor().set_params(
+        **{name: value}), lambda m: m.fit(X, YR), f"The '{name}' parameter of SGDRegressor")
+      for name, value in [("alpha", -1.0), ("alpha", np.nan), ("eta0", 0.0),
+                          ("eta0", np.inf), ("l1_ratio", 1.5), ("max_iter", 0),
+                          ("tol", np.nan), ("validation_fraction", 1.0),
+                          ("n_iter_no_change", 0), ("average", -1), ("power_t", np.nan),
+                          ("epsilon", -0.1), ("learning_rate", "fast"), ("penalty", "l3"),
+                          ("max_iter", 5.0), ("shuffle", "yes")]],
+    ("class_weight='auto'", lambda: SGDClassifier(class_weight="auto"),
+     lambda m: m.fit(X, Y3), "The 'class_weight' parameter of SGDClassifier"),
+    ("optimal schedule without alpha", lambda: _classifier().set_params(alpha=0.0),
+     lambda m: m.fit(X, Y3), "alpha must be > 0 since learning_rate is 'optimal'"),
+    ("pa1 with log_loss", lambda: _classifier().set_params(loss="log_loss",
+                                                          learning_rate="pa1"),
+     lambda m: m.fit(X, Y3), "Learning rate 'pa1' only works with loss 'hinge'"),
+    ("pa1 with squared_error", lambda: _regressor().set_params(learning_rate="pa1"),
+     lambda m: m.fit(X, YR),
+     "Learning rate 'pa1' only works with loss 'epsilon_insensitive'"),
+    ("elasticnet without l1_ratio", lambda: _regressor().set_params(penalty="elasticnet",
+                                                                   l1_ratio=None),
+     lambda m: m.fit(X, YR), "l1_ratio must be set when penalty is 'elasticnet'"),
+    ("early stopping in partial_fit", lambda: SGDClassifier(early_stopping=True),
+     lambda m: m.partial_fit(X, Y3, classes=[0, 1, 2]),
+     "early_stopping should be False with partial_fit"),
+    ("balanced class_weight in partial_fit", lambda: SGDClassifier(class_weight="balanced"),
+     lambda m: m.partial_fit(X, Y3, classes=[0, 1, 2]),
+     "class_weight 'balanced' is not supported for partial_fit"),
+    ("early stopping on one row", lambda: SGDRegressor(early_stopping=True),
+     lambda m: m.fit(X[:1], YR[:1]), "the resulting train set will be empty"),
+    # what cannot be converted
+    ("X of strings", _classifier, lambda m: m.fit(_strings(), Y3),
+     "could not convert string to float"),
+    ("X holding a dict", _regressor, lambda m: m.fit(_object_with({"a": 1}), YR),
+     r"X or y could not be converted: float\(\) argument must be a string or a real number"),
+    ("regressor y of strings", _regressor, lambda m: m.fit(X, ["a"] * 40),
+     "could not convert string to float"),
+    ("labels that cannot be sorted", _classifier,
+     lambda m: m.fit(X, np.array(["a", None] * 20, dtype=object)), "y could not be converted"),
+    ("sample_weight of strings", _regressor,
+     lambda m: m.fit(X, YR, sample_weight=["w"] * 40), "could not convert string to float"),
+    ("complex X", _classifier, lambda m: m.fit(X + 1j, Y3), "Complex data not supported"),
+    # CSR whose index arrays point outside the matrix
+    ("CSR column index past the end", _classifier,
+     lambda m: m.partial_fit(_csr_with_column(4), Y3),
+     r"malformed CSR matrix: its column indices must lie in \[0, 4\)"),
+    ("CSR negative column index", _regressor,
+     lambda m: m.fit(_csr_with_column(-1), YR), "malformed CSR matrix: its column indices"),
+    ("CSR decreasing indptr", _regressor, lambda m: m.predict(_csr_with_short_indptr()),
+     "malformed CSR matrix: its indptr"),
+]
+
+
+@pytest.mark.parametrize("make, call, match", [case[1:] for case in BAD_INPUT],
+                         ids=[case[0] for case in BAD_INPUT])
+def test_bad_input_is_a_clear_error_before_the_engine_and_changes_nothing(
+        make, call, match, monkeypatch):
+    model = make()
+    before = snapshot(model)
+    monkeypatch.setattr(_engine, "fit_epochs", _engine_must_not_run)
+    with pytest.raises(ValueError, match=match):
+        call(model)
+    assert_same_state(model, before)
+
+
+def test_errors_are_sklearns_exception_types_too():
+    # parameter errors are scikit-learn's InvalidParameterError; a conversion failure
+    # is a ValueError that is still the TypeError numpy raises (as scikit-learn's own
+    # estimator checks expect)
+    with pytest.raises(InvalidParameterError):
+        SGDClassifier(alpha=-1).fit(X, Y3)
+    with pytest.raises(TypeError, match="argument must be a string.* number"):
+        SGDClassifier().fit(_object_with({"a": 1}), Y3)
+    with pytest.raises(TypeError):
+        SGDRegressor().fit(X, YR).predict(_object_with({"a": 1}))
+
+
+def test_messy_csr_works_unsorted_duplicates_int64():
+    X_big, y = make_regression(300, 12, noise=3.0, random_state=0)
+    reference = SGDRegressor(random_state=0).fit(sp.csr_matrix(X_big), y)
+    coo = sp.coo_matrix(X_big)
+    # every entry split in two halves stored in reverse order, int64 indices
+    rows = np.concatenate([coo.row, coo.row])[::-1]
+    cols = np.concatenate([coo.col, coo.col])[::-1]
+    data = np.concatenate([coo.data / 2, coo.data / 2])[::-1]
+    messy = sp.csr_matrix((data, (rows, cols)), shape=X_big.shape)
+    messy.indices = messy.indices.astype(np.int64)
+    messy.indptr = messy.indptr.astype(np.int64)
+    messy.has_sorted_indices = False
+    assert not messy.has_canonical_format
+    fitted = SGDRegressor(random_state=0).fit(messy, y)
+    np.testing.assert_allclose(fitted.coef_, reference.coef_, rtol=1e-9)
+    np.testing.assert_allclose(fitted.predict(messy), reference.predict(X_big), rtol=1e-9)
+    # and the other sparse formats and containers
+    for other in (sp.csc_matrix(X_big), sp.coo_array(X_big), sp.csr_array(X_big)):
+        np.testing.assert_allclose(SGDRegressor(random_state=0).fit(other, y).coef_,
+                                   reference.coef_, rtol=1e-9)
+
+
+# -- 2. transactional state: divergence, interrupts, any failure ----------------------
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+@pytest.mark.parametrize("make, X_bad, y", [
+    (_classifier, X * 1e200, Y3),
+    (_regressor, X * 1e200, YR),
+    (lambda: _regressor(learning_rate="constant"), X, YR * 1e200),
+])
+def test_divergence_is_a_clear_error_and_changes_nothing(make, X_bad, y, method):
+    model = make().set_params(learning_rate="constant", eta0=1e3)
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=r"overflow occurred at epoch #1\. Scaling input "
+                                         r"data .* might help, or a smaller learning rate "
+                                         r"\(eta0"):
+        getattr(model, method)(X_bad, y)
+    assert_same_state(model, before)
+
+
+@pytest.mark.parametrize("exception", [KeyboardInterrupt, MemoryError, RuntimeError])
+@pytest.mark.parametrize("make, method, args", [
+    (_classifier, "partial_fit", (X, Y3)),
+    (_classifier, "fit", (X, Y3)),
+    (_regressor, "partial_fit", (X, YR)),
+    (lambda: _regressor(warm_start=True), "fit", (X, YR)),
+])
+def test_a_failure_after_the_engine_ran_changes_nothing(make, method, args, exception,
+                                                        monkeypatch):
+    # the engine updates the arrays it is given; the estimator must have given copies
+    real_engine = _engine.fit_epochs
+
+    def engine_then_failure(*engine_args, **engine_kwargs):
+        result = real_engine(*engine_args, **engine_kwargs)
+        assert result["status"] == _engine.OK
+        raise exception("failed after the epochs")
+
+    model = make()
+    before = snapshot(model)
+    monkeypatch.setattr(_engine, "fit_epochs", engine_then_failure)
+    with pytest.raises(exception):
+        getattr(model, method)(*args)
+    assert_same_state(model, before)
+
+
+def test_a_failed_call_leaves_no_trace_in_what_follows():
+    chunks = np.array_split(np.arange(40), 2)
+    clean = _classifier()
+    failed = _classifier()
+    for chunk in chunks:
+        clean.partial_fit(X[chunk], Y3[chunk])
+        with pytest.raises(ValueError):
+            failed.partial_fit(X[chunk] * 1e200, Y3[chunk])  # diverges
+        with pytest.raises(ValueError):
+            failed.partial_fit(X[chunk], _with(Y3[chunk], 0, 0, 9))  # unknown label
+        failed.partial_fit(X[chunk], Y3[chunk])
+    assert_same_state(failed, snapshot(clean))
+
+
+# Ctrl-C: a child process fits; the parent sends SIGINT and times the reply.
+INTERRUPT_CHILD = textwrap.dedent("""
+    import copy, json, sys, time, traceback
+    import numpy as np, scipy.sparse as sp
+    from sklloss import SGDClassifier
+    from tests_robustness_helpers import snapshot_equal
+
+    case = sys.argv[1]
+    rng = np.random.default_rng(0)
+    if case == "dense fit":
+        X = rng.standard_normal((200_000, 50)); y = (X[:, 0] > 0).astype(int)
+        model, call = SGDClassifier(random_state=0, average=True), "fit"
+    elif case == "CSR partial_fit":
+        n, nnz, d = 200_000, 40, 1 << 16
+        indices = np.sort(rng.integers(0, d, (n, nnz)), axis=1).ravel()
+        X = sp.csr_matrix((rng.standard_normal(n * nnz), indices,
+                           np.arange(0, n * nnz + 1, nnz)), shape=(n, d))
+        X.sum_duplicates()
+        y = np.arange(n) % 50  # 50 classes: one epoch takes seconds
+        model, call = SGDClassifier(random_state=0), "partial_fit"
+    else:  # wide rows, 100 classes, two threads: few rows per second
+        X = rng.standard_normal((1000, 20_000), dtype=np.float32)
+        y = np.arange(1000) % 100
+        model, call = SGDClassifier(random_state=0, n_jobs=2), "fit"
+    model.set_params(max_iter=100_000, tol=None)
+    extra = {"classes": np.unique(y)} if isinstance(model, SGDClassifier) else {}
+    model.partial_fit(X[:100], y[:100], **extra)
+    before = copy.deepcopy(vars(model))
+    print("ready", flush=True)
+    try:
+        getattr(model, call)(X, y)
+        print(json.dumps({"interrupted": False}), flush=True)
+    except KeyboardInterrupt:
+        print(json.dumps({"interrupted": True,
+                          "in_engine": "fit_epochs" in traceback.format_exc(),
+                          "unchanged": snapshot_equal(vars(model), before)}), flush=True)
+""")
+
+HELPERS = textwrap.dedent("""
+    import numpy as np, scipy.sparse as sp
+    def snapshot_equal(a, b):
+        if isinstance(b, dict):
+            return a.keys() == b.keys() and all(snapshot_equal(a[k], b[k]) for k in b)
+        if isinstance(b, np.ndarray):
+            return (isinstance(a, np.ndarray) and a.dtype == b.dtype
+                    and np.array_equal(a, b))
+        return type(a) is type(b) and (a == b if not hasattr(b, "__dict__")
+                                       else repr(a) == repr(b))
+""")
+
+
+@pytest.mark.parametrize("case", ["dense fit", "CSR partial_fit", "wide multi-class n_jobs=2"])
+def test_ctrl_c_stops_a_long_fit_quickly_and_changes_nothing(case, tmp_path):
+    (tmp_path / "tests_robustness_helpers.py").write_text(HELPERS)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    child = subprocess.Popen([sys.executable, "-c", INTERRUPT_CHILD, case],
+                             stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(1.0)  # validation is done, the epochs are running
+        sent = time.perf_counter()
+        child.send_signal(signal.SIGINT)
+        reply = child.stdout.readline()
+        latency = time.perf_counter() - sent
+        child.wait(timeout=60)
+    finally:
+        child.kill()
+    outcome = json.loads(reply)
+    # uninterrupted, the fit would run for hours: it stopped because of the signal,
+    # inside the compiled epochs, about at once, and left the model as it was
+    assert outcome == {"interrupted": True, "in_engine": True, "unchanged": True}
+    assert latency < 1.0, f"KeyboardInterrupt {latency:.2f} s after SIGINT"
+
+
+# -- 4. determinism and concurrency -------------------------------------------------
+@pytest.fixture(scope="module")
+def multiclass():
+    X_mc, y_mc = make_classification(2000, 30, n_informative=10, n_classes=4,
+                                     random_state=0)
+    return X_mc, y_mc
+
+
+def _jobs(X_mc, y_mc):
+    """Several different fits: (estimator, X, y)."""
+    y_reg = X_mc @ np.linspace(-1, 1, X_mc.shape[1])
+    X_csr = sp.csr_matrix(np.where(np.abs(X_mc) > 1, X_mc, 0.0))
+    return [
+        (SGDClassifier(random_state=1), X_mc, y_mc),
+        (SGDClassifier(loss="log_loss", average=True, random_state=2, n_jobs=2), X_mc, y_mc),
+        (SGDClassifier(penalty="elasticnet", early_stopping=True, random_state=3), X_csr,
+         y_mc),
+        (SGDClassifier(loss=ModifiedHuber(), class_weight="balanced", random_state=4),
+         X_mc.astype(np.float32), y_mc % 2),
+        (SGDRegressor(random_state=5), X_mc, y_reg),
+        (SGDRegressor(loss=Huber(epsilon=0.5), penalty="l1", random_state=6), X_csr, y_reg),
+        (SGDRegressor(learning_rate="adaptive", average=10, random_state=7), X_mc, y_reg),
+    ]
+
+
+def _fit(job):
+    estimator, X_job, y_job = job
+    return _quiet(clone(estimator).fit, X_job, y_job)
+
+
+def _assert_same_model(a, b):
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.intercept_, b.intercept_)
+    assert (a.n_iter_, a.t_) == (b.n_iter_, b.t_)
+
+
+def test_same_random_state_is_bit_identical_and_another_differs(multiclass):
+    for job in _jobs(*multiclass):
+        first, second = _fit(job), _fit(job)
+        _assert_same_model(first, second)
+        estimator, X_job, y_job = job
+        other = _quiet(clone(estimator).set_params(random_state=99).fit, X_job, y_job)
+        assert not np.array_equal(other.coef_, first.coef_)
+
+
+@pytest.mark.parametrize("params", [dict(), dict(average=10), dict(penalty="l1"),
+                                    dict(early_stopping=True), dict(loss="log_loss")])
+def test_n_jobs_does_not_change_the_result(multiclass, params):
+    X_mc, y_mc = multiclass
+    results = [_quiet(SGDClassifier(random_state=0, n_jobs=n_jobs, **params).fit, X_mc, y_mc)
+               for n_jobs in (1, 2, 3, -1, None)]
+    for other in results[1:]:
+        _assert_same_model(other, results[0])
+
+
+def test_fits_in_threads_equal_fits_one_after_another(multiclass):
+    jobs = _jobs(*multiclass) * 2
+    one_after_another = [_fit(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        at_once = list(pool.map(_fit, jobs))
+    for a, b in zip(at_once, one_after_another):
+        _assert_same_model(a, b)
+
+
+def test_fit_releases_the_gil():
+    # while a thread fits (a few long epochs), the main thread keeps running Python
+    rng = np.random.default_rng(0)
+    X_wide = rng.standard_normal((500, 20_000), dtype=np.float32)
+    y_wide = np.arange(500) % 50
+    model = SGDClassifier(max_iter=3, tol=None, random_state=0)
+    worker = threading.Thread(target=model.fit, args=(X_wide, y_wide))
+    ticks = [time.perf_counter()]
+    worker.start()
+    while worker.is_alive():
+        time.sleep(0.001)
+        ticks.append(time.perf_counter())
+    worker.join()
+    fit_time, longest_wait = ticks[-1] - ticks[0], np.diff(ticks).max()
+    # holding the GIL through an epoch would stall the main thread for a third of
+    # the fit
+    assert hasattr(model, "coef_") and longest_wait < fit_time / 6, (longest_wait, fit_time)
+
+
+def test_an_estimator_shared_between_threads_predicts_safely(multiclass):
+    X_mc, y_mc = multiclass
+    model = SGDClassifier(loss="log_loss", random_state=0).fit(X_mc, y_mc)
+    chunks = np.array_split(X_mc, 40)
+    expected = [(model.predict(c), model.predict_proba(c), model.decision_function(c))
+                for c in chunks]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda c: (model.predict(c), model.predict_proba(c),
+                                       model.decision_function(c)), chunks * 5))
+    for i, result in enumerate(got):
+        for a, b in zip(result, expected[i % len(chunks)]):
+            np.testing.assert_array_equal(a, b)
+
+
+# -- 5. memory: no copy of X ----------------------------------------------------------
+def _peak_fit_memory(model, X_fit, y_fit):
+    tracemalloc.start()
+    try:
+        _quiet(model.fit, X_fit, y_fit)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _nbytes(X_fit):
+    if sp.issparse(X_fit):
+        return X_fit.data.nbytes + X_fit.indices.nbytes + X_fit.indptr.nbytes
+    return X_fit.nbytes
+
+
+@pytest.mark.parametrize("kind", ["float64", "float32", "CSR float64", "CSR float32"])
+@pytest.mark.parametrize("model", [SGDClassifier(max_iter=2, tol=None, random_state=0),
+                                   SGDRegressor(max_iter=2, tol=None, random_state=0)])
+def test_fit_makes_no_copy_of_X(kind, model):
+    rng = np.random.default_rng(0)
+    dtype = np.float32 if kind.endswith("32") else np.float64
+    X_fit = rng.standard_normal((20_000, 100)).astype(dtype)
+    if kind.startswith("CSR"):
+        X_fit = sp.csr_matrix(np.where(X_fit > 1.0, X_fit, 0))
+    y_fit = np.arange(20_000) % 3 if isinstance(model, SGDClassifier) else rng.random(20_000)
+    peak = _peak_fit_memory(clone(model), X_fit, y_fit)
+    # per-row bookkeeping (row order, weights, labels) only: a copy would be >= 100%
+    assert peak < 0.25 * _nbytes(X_fit), f"peak {peak / _nbytes(X_fit):.0%} of X"
+
+
+def test_the_memory_measure_sees_a_copy():
+    # the same measure, on input that must be converted: it sees the copy
+    X_fit = np.asfortranarray(np.random.default_rng(0).standard_normal((20_000, 100)))
+    peak = _peak_fit_memory(SGDRegressor(max_iter=2, tol=None), X_fit, X_fit[:, 0])
+    assert peak >= X_fit.nbytes
+
+
+# -- 6. persistence -----------------------------------------------------------------
+PERSISTED = [
+    SGDClassifier(loss="log_loss", average=True, random_state=0),
+    SGDClassifier(loss=LogLoss(), penalty="elasticnet", random_state=0),
+    SGDClassifier(loss=Hinge(), early_stopping=True, random_state=0),
+    SGDRegressor(loss=Huber(epsilon=1.0), random_state=0),
+    SGDRegressor(average=5, random_state=0),
+]
+
+
+def _fitted(estimator, multiclass):
+    X_mc, y_mc = multiclass
+    if isinstance(estimator, SGDRegressor):
+        y_mc = X_mc @ np.linspace(-1, 1, X_mc.shape[1])
+    return _quiet(clone(estimator).fit, X_mc, y_mc), X_mc, y_mc
+
+
+def _round_trips(model):
+    yield "pickle", pickle.loads(pickle.dumps(model))
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    buffer.seek(0)
+    yield "joblib", joblib.load(buffer)
+    dumped = sio.dumps(model)
+    yield "skops", sio.loads(dumped, trusted=sio.get_untrusted_types(data=dumped))
+
+
+@pytest.mark.parametrize("estimator", PERSISTED, ids=repr)
+def test_persistence_round_trips_predict_identically_and_learn_on(estimator, multiclass):
+    model, X_mc, y_mc = _fitted(estimator, multiclass)
+    for how, loaded in _round_trips(model):
+        assert_same_state(loaded, snapshot(model))
+        np.testing.assert_array_equal(loaded.predict(X_mc), model.predict(X_mc), err_msg=how)
+        if hasattr(model, "predict_proba"):
+            np.testing.assert_array_equal(loaded.predict_proba(X_mc),
+                                          model.predict_proba(X_mc), err_msg=how)
+        if not model.early_stopping:
+            continued = copy.deepcopy(model).partial_fit(X_mc, y_mc)
+            np.testing.assert_array_equal(loaded.partial_fit(X_mc, y_mc).coef_,
+                                          continued.coef_, err_msg=how)
+
+
+@pytest.mark.parametrize("estimator", PERSISTED, ids=repr)
+def test_skops_trusts_only_our_classes(estimator, multiclass):
+    model, _, _ = _fitted(estimator, multiclass)
+    expected = [f"sklloss.linear_model._sgd.{type(model).__name__}"]
+    if not isinstance(model.loss, str):
+        expected.append(f"sklloss.losses._loss.{type(model.loss).__name__}")
+    assert sorted(sio.get_untrusted_types(data=sio.dumps(model))) == sorted(expected)
+
+
+# -- 7. fuzzing ---------------------------------------------------------------------
+@pytest.fixture
+def no_hang():
+    """Fail (rather than hang) a call that runs for more than 20 s: the engine looks
+    at signals, so the alarm interrupts it."""
+    def timeout(signum, frame):
+        raise TimeoutError("a fit ran for more than 20 s")
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.setitimer(signal.ITIMER_REAL, 20.0)
+    yield
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+CLASSIFIER_LOSSES = ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron",
+                     "squared_error", "huber", "epsilon_insensitive",
+                     "squared_epsilon_insensitive", LogLoss(), Hinge()]
+REGRESSOR_LOSSES = ["squared_error", "huber", "epsilon_insensitive",
+                    "squared_epsilon_insensitive", Huber(epsilon=0.5)]
+
+
+@st.composite
+def problems(draw):
+    classifier = draw(st.booleans())
+    n = draw(st.integers(1, 25))
+    d = draw(st.integers(1, 6))
+    scale = draw(st.sampled_from([1.0, 1e-30, 1e3, 1e15]))
+    values = draw(st.lists(st.floats(-1, 1, allow_nan=False, width=32), min_size=n * d,
+                           max_size=n * d))
+    X_p = np.array(values, dtype=np.float64).reshape(n, d) * scale
+    X_p[np.abs(X_p) < draw(st.sampled_from([0.0, 0.5, 1.0])) * scale] = 0.0  # sparsity
+    bad = None
+    if draw(st.integers(0, 9)) == 0:
+        bad = draw(st.sampled_from(["nan in X", "inf in X", "nan in y", "negative weight",
+                                    "nan in weight"]))
+    if bad in ("nan in X", "inf in X"):
+        X_p[draw(st.integers(0, n - 1)), draw(st.integers(0, d - 1))] = (
+            np.nan if bad == "nan in X" else -np.inf)
+    if classifier:
+        n_labels = draw(st.integers(1, 4))
+        codes = np.array(draw(st.lists(st.integers(0, n_labels - 1), min_size=n,
+                                       max_size=n)))
+        label_kind = draw(st.sampled_from(["int", "str", "float", "bool"]))
+        if label_kind == "str":
+            y_p = np.array(["ant", "bee", "cat", "dog"])[codes]
+        elif label_kind == "bool":
+            y_p = codes % 2 == 1
+        else:
+            y_p = codes.astype(float if label_kind == "float" else int)
+    else:
+        y_p = (X_p.sum(axis=1) + np.array(draw(st.lists(
+            st.floats(-1, 1, width=32), min_size=n, max_size=n)))) * draw(
+                st.sampled_from([1.0, 1e3, 1e-3]))
+    if bad == "nan in y":
+        y_p = codes.astype(float) if classifier else y_p
+        y_p[0] = np.nan
+    weights = draw(st.sampled_from([None, "random", "zeros", "ones"]))
+    sample_weight = {None: None, "ones": np.ones(n), "zeros": np.zeros(n),
+                     "random": np.array(draw(st.lists(st.floats(0, 5, width=32),
+                                                      min_size=n, max_size=n)))}[weights]
+    if bad in ("negative weight", "nan in weight"):
+        sample_weight = np.ones(n)
+        sample_weight[-1] = -1.0 if bad == "negative weight" else np.nan
+    container = draw(st.sampled_from(["C", "F", "csr", "csc", "coo", "list", "DataFrame",
+                                      "float32", "int", "bool"]))
+    X_in = {"C": X_p, "F": np.asfortranarray(X_p), "csr": sp.csr_matrix(X_p),
+            "csc": sp.csc_array(X_p), "coo": sp.coo_matrix(X_p), "list": X_p.tolist(),
+            "DataFrame": pd.DataFrame(X_p, columns=[f"f{j}" for j in range(d)]),
+            "float32": X_p.astype(np.float32),
+            "int": np.nan_to_num(X_p).astype(np.int64) if bad is None else X_p,
+            "bool": X_p > 0 if bad is None else X_p}[container]
+    losses = CLASSIFIER_LOSSES if classifier else REGRESSOR_LOSSES
+    params = dict(
+        loss=draw(st.sampled_from(losses)),
+        penalty=draw(st.sampled_from(["l2", "l1", "elasticnet", None])),
+        alpha=draw(st.sampled_from([1e-6, 1e-4, 0.1, 10.0])),
+        learning_rate=draw(st.sampled_from(["optimal", "constant", "invscaling", "adaptive"])),
+        eta0=draw(st.sampled_from([1e-4, 0.01, 1.0, 100.0])),
+        power_t=draw(st.sampled_from([0.25, 0.5, 1.0])),
+        average=draw(st.sampled_from([False, True, 3])),
+        fit_intercept=draw(st.booleans()),
+        max_iter=draw(st.integers(1, 6)),
+        tol=draw(st.sampled_from([None, 1e-3])),
+        shuffle=draw(st.booleans()),
+        early_stopping=draw(st.booleans()),
+        random_state=draw(st.integers(0, 3)),
+    )
+    if classifier:
+        params["class_weight"] = draw(st.sampled_from([None, "balanced"]))
+        params["n_jobs"] = draw(st.sampled_from([None, 2]))
+    method = draw(st.sampled_from(["fit", "partial_fit"]))
+    if method == "partial_fit":
+        params["early_stopping"] = False
+        params.pop("class_weight", None)
+    Estimator = SGDClassifier if classifier else SGDRegressor
+    return Estimator(**params), method, X_in, y_p, sample_weight, bad
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(problem=problems())
+def test_fuzz_either_a_clear_error_or_a_finite_model(problem, no_hang):
+    model, method, X_in, y_in, sample_weight, bad = problem
+    before = snapshot(model)
+    extra = {}
+    if method == "partial_fit" and isinstance(model, SGDClassifier):
+        extra["classes"] = np.unique(np.asarray(y_in))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            getattr(model, method)(X_in, y_in, sample_weight=sample_weight, **extra)
+        except ValueError as error:
+            assert str(error)
+            assert_same_state(model, before)
+            return
+        assert bad is None, f"{bad} was accepted"
+        n = len(y_in)
+        assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
+        prediction = model.predict(X_in)
+        decision = (model.decision_function(X_in) if isinstance(model, SGDClassifier)
+                    else prediction)
+        assert np.all(np.isfinite(decision))
+        if isinstance(model, SGDClassifier):
+            assert prediction.shape == (n,) and prediction.dtype == model.classes_.dtype
+            assert set(prediction) <= set(model.classes_)
+            expected = (n,) if len(model.classes_) == 2 else (n, len(model.classes_))
+            assert decision.shape == expected
+            if hasattr(model, "predict_proba"):
+                proba = model.predict_proba(X_in)
+                assert proba.shape == (n, len(model.classes_))
+                assert np.all((proba >= 0) & (proba <= 1))
+                np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+        else:
+            assert prediction.shape == (n,)
+            assert prediction.dtype == model.coef_.dtype
