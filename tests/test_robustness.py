@@ -190,9 +190,11 @@ BAD_INPUT = [
     ("empty X", _classifier, lambda m: m.partial_fit(X[:0], Y3[:0]), r"0 sample\(s\)"),
     ("no features", _regressor, lambda m: m.fit(X[:, :0], YR), r"0 feature\(s\)"),
     ("coef_init shape", _classifier, lambda m: m.fit(X, Y3, coef_init=np.zeros((2, 4))),
-     r"coef_init .*does not match dataset: expected shape \(3, 4\), got \(2, 4\)"),
+     r"coef_init does not match dataset: expected shape \(3, 4\), got \(2, 4\)"),
     ("warm start on other features", lambda: _classifier().set_params(warm_start=True),
-     lambda m: m.fit(X[:, :3], Y3), r"previous fit's coef_\) does not match dataset"),
+     lambda m: m.fit(X[:, :3], Y3),
+     r"coef_init does not match dataset: expected shape \(3, 3\), got \(3, 4\) \(with "
+     r"warm_start=True, coef_init defaults to the previous fit's coef_\)"),
     # labels and classes
     ("one class", _classifier, lambda m: m.fit(X, np.zeros(40)),
      "The number of classes has to be greater than one"),

@@ -280,6 +280,8 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
                 "y contains labels not in classes %r: %r. Pass every label of the "
                 "training data in `classes` on the first call to partial_fit."
                 % (self.classes_.tolist(), np.unique(y[unknown])[:5].tolist()))
+        del unknown
+        codes = codes.astype(X.dtype)  # the engine's labels (class numbers as floats)
         class_weight = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
         if not np.all(np.isfinite(class_weight) & (class_weight >= 0)):
             raise ValueError(

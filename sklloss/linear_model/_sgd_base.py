@@ -213,7 +213,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             np.ascontiguousarray(weight_pos, dtype=np.float64),
             np.ascontiguousarray(weight_neg, dtype=np.float64),
             np.arange(X.shape[0], dtype=np.intp),
-            np.ascontiguousarray(validation_mask, dtype=np.uint8),
+            validation_mask.view(np.uint8),
             self._is_classifier,
             _engine.PENALTIES[penalty], float(self.alpha),
             0.0 if self.l1_ratio is None else float(self.l1_ratio),
@@ -250,9 +250,9 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             expected = (n_features,) if flat else (n_outputs, n_features)
             if coef.shape != expected and not (flat and coef.shape == (1, n_features)):
                 raise ValueError(
-                    "Provided coef_init (with warm_start=True, the previous fit's coef_) "
-                    "does not match dataset: expected shape %s, got %s."
-                    % (expected, coef.shape))
+                    "Provided coef_init does not match dataset: expected shape %s, got %s "
+                    "(with warm_start=True, coef_init defaults to the previous fit's "
+                    "coef_)." % (expected, coef.shape))
             coef = coef.reshape(n_outputs, n_features)
         else:
             coef = np.zeros((n_outputs, n_features), dtype=dtype)
@@ -260,9 +260,9 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             intercept = _finite_array(intercept_init, np.float64, "intercept_init").reshape(-1)
             if intercept.shape != (n_outputs,):
                 raise ValueError(
-                    "Provided intercept_init (with warm_start=True, the previous fit's "
-                    "intercept_) does not match dataset: expected %d value(s), got shape "
-                    "%s." % (n_outputs, np.shape(intercept_init)))
+                    "Provided intercept_init does not match dataset: expected %d value(s), "
+                    "got shape %s (with warm_start=True, intercept_init defaults to the "
+                    "previous fit's intercept_)." % (n_outputs, np.shape(intercept_init)))
         else:
             intercept = np.zeros(n_outputs, dtype=np.float64)
         return coef, intercept
