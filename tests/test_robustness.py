@@ -345,6 +345,20 @@ def test_divergence_is_a_clear_error_and_changes_nothing(make, X_bad, y, method)
     assert_same_state(model, before)
 
 
+def test_an_average_that_overflows_is_divergence_too():
+    # huge (finite) sample weights: the weights stay finite, their average does not
+    rng = np.random.RandomState(0)
+    X_one, y_one, weights = np.ones((20, 1)), rng.randint(0, 2, 20), rng.rand(20) * 1e300
+    params = dict(penalty=None, fit_intercept=False, max_iter=20, tol=None, random_state=0,
+                  learning_rate="pa1", eta0=1e6)
+    plain = SGDClassifier(**params).fit(X_one, y_one, sample_weight=weights)
+    assert np.all(np.isfinite(plain.coef_))
+    averaged = SGDClassifier(average=True, **params)
+    with pytest.raises(ValueError, match=r"overflow occurred at epoch #20\."):
+        averaged.fit(X_one, y_one, sample_weight=weights)
+    assert_same_state(averaged, snapshot(SGDClassifier(average=True, **params)))
+
+
 @pytest.mark.parametrize("exception", [KeyboardInterrupt, MemoryError, RuntimeError])
 @pytest.mark.parametrize("make, method, args", [
     (_classifier, "partial_fit", (X, Y3)),

@@ -656,6 +656,10 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
             intercept[k] = outs[k].intercept
             if avg_intercept.shape[0] > 0:
                 avg_intercept[k] = outs[k].avg_intercept
+                # the average can overflow where the weights did not (huge sample
+                # weights): its model would be as unusable
+                if not _finite(aw + k * d, d, outs[k].avg_intercept):
+                    status = DIVERGED
     finally:
         free(outs)
     return {
