@@ -9,7 +9,6 @@ the test, which shows that the error is raised before any compiled code runs.
 import copy
 import io
 import json
-import os
 import pickle
 import signal
 import subprocess
@@ -451,10 +450,11 @@ HELPERS = textwrap.dedent("""
 
 @pytest.mark.parametrize("case", ["dense fit", "CSR partial_fit", "wide multi-class n_jobs=2"])
 def test_ctrl_c_stops_a_long_fit_quickly_and_changes_nothing(case, tmp_path):
+    # (run from tmp_path: from the source tree, `import sklloss` would find the
+    # uncompiled package rather than the installed one)
     (tmp_path / "tests_robustness_helpers.py").write_text(HELPERS)
-    env = dict(os.environ, PYTHONPATH=str(tmp_path))
     child = subprocess.Popen([sys.executable, "-c", INTERRUPT_CHILD, case],
-                             stdout=subprocess.PIPE, text=True, env=env)
+                             stdout=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
         assert child.stdout.readline().strip() == "ready"
         time.sleep(1.0)  # validation is done, the epochs are running
