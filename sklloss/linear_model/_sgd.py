@@ -5,7 +5,7 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.metrics import r2_score
-from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils import assert_all_finite, check_random_state, compute_class_weight
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
@@ -23,6 +23,9 @@ from ._sgd_base import (
     converting,
     loss_table,
 )
+
+
+LABEL_PROBLEM = "the labels in y (or classes) could not be compared: mixed or unorderable types"
 
 
 class SGDClassifier(LinearClassifierMixin, _BaseSGD):
@@ -233,7 +236,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
             intercept_init = self.intercept_ if intercept_init is None else intercept_init
         if hasattr(self, "classes_"):
             del self.classes_
-        with converting("y"):
+        with converting(LABEL_PROBLEM):
             y_checked = validate_data(self, y=y)
             classes = np.unique(y_checked)
         self._fit_one_call(X, y_checked, classes, sample_weight, coef_init,
@@ -264,7 +267,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
     def _fit_one_call(self, X, y, classes, sample_weight, coef_init, intercept_init,
                       max_iter, reset):
         X, y = self._validate_X_y(X, y, reset=reset)
-        with converting("y or classes"):
+        with converting(LABEL_PROBLEM):
             check_classification_targets(y)
             _check_partial_fit_first_call(self, classes)
         n_classes = self.classes_.shape[0]
@@ -589,6 +592,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                       reset):
         X, y = self._validate_X_y(X, y, reset=reset)
         y = y.astype(X.dtype, copy=False)
+        # (an object y is converted after scikit-learn's finiteness check: None -> NaN)
+        assert_all_finite(y, input_name="y")
         sample_weight = self._sample_weight(sample_weight, X)
         continuing = not reset
         coef, intercept, average_coef, average_intercept = self._continue_or_start(

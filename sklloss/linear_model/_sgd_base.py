@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils import assert_all_finite
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -52,14 +53,15 @@ class InputConversionError(ValueError, TypeError):
 
 
 @contextmanager
-def converting(what):
-    """Turn a conversion TypeError raised for `what` into an InputConversionError."""
+def converting(problem):
+    """Turn a TypeError raised while converting input into an InputConversionError
+    whose message starts with `problem`."""
     try:
         yield
     except TypeError as error:
         if isinstance(error, ValueError):  # e.g. InvalidParameterError: clear already
             raise
-        raise InputConversionError(f"{what} could not be converted: {error}") from error
+        raise InputConversionError(f"{problem}: {error}") from error
 
 
 def loss_table(names):
@@ -144,7 +146,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
 
     # -- input -----------------------------------------------------------------------
     def _validate_X_y(self, X, y, reset):
-        with converting("X or y"):
+        with converting("X or y could not be converted"):
             X, y = validate_data(
                 self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
                 order="C", accept_large_sparse=True, reset=reset,
@@ -154,10 +156,12 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         return X, y
 
     def _sample_weight(self, sample_weight, X):
-        with converting("sample_weight"):
+        with converting("sample_weight could not be converted"):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
                                                  ensure_non_negative=True, copy=False,
                                                  **_ALLOW_ZERO)
+        # (a scalar weight is broadcast unchecked by scikit-learn)
+        assert_all_finite(sample_weight, input_name="sample_weight")
         if not self.early_stopping and not np.any(sample_weight > 0):
             # (with early stopping, _validation_split names the emptier set instead)
             raise ValueError("Sample weights must contain at least one non-zero number.")
@@ -236,7 +240,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
     def _decision_scores(self, X):
         """X @ coef_.T + intercept_, shape (n_samples, n_outputs)."""
         check_is_fitted(self)
-        with converting("X"):
+        with converting("X could not be converted"):
             X = validate_data(self, X, accept_sparse="csr", reset=False)
         if sp.issparse(X):
             _check_csr_structure(X)
@@ -347,7 +351,7 @@ def _finite_array(value, dtype, name):
     """A fresh C-contiguous array of `value` (dense or sparse) with finite values."""
     if sp.issparse(value):  # coef_ after sparsify()
         value = value.toarray()
-    with converting(name):
+    with converting(f"{name} could not be converted"):
         return check_array(value, dtype=dtype, order="C", copy=True, ensure_2d=False,
                            ensure_min_samples=0, input_name=name)
 
