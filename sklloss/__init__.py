@@ -2,11 +2,12 @@
 import os
 
 from . import losses
-from .linear_model import SGDClassifier, SGDRegressor
+from .linear_model import InputConversionError, SGDClassifier, SGDRegressor
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["SGDClassifier", "SGDRegressor", "losses", "get_include", "__version__"]
+__all__ = ["SGDClassifier", "SGDRegressor", "InputConversionError", "losses", "get_include",
+           "__version__"]
 
 
 def get_include():

@@ -33,7 +33,7 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sklloss import SGDClassifier, SGDRegressor
+from sklloss import InputConversionError, SGDClassifier, SGDRegressor
 from sklloss.linear_model import _engine
 from sklloss.losses import Hinge, Huber, LogLoss, ModifiedHuber, MultinomialLogLoss
 
@@ -310,8 +310,9 @@ def test_errors_are_sklearns_exception_types_too():
     # estimator checks expect)
     with pytest.raises(InvalidParameterError):
         SGDClassifier(alpha=-1).fit(X, Y3)
-    with pytest.raises(TypeError, match="argument must be a string.* number"):
+    with pytest.raises(TypeError, match="argument must be a string.* number") as error:
         SGDClassifier().fit(_object_with({"a": 1}), Y3)
+    assert isinstance(error.value, InputConversionError)
     with pytest.raises(TypeError):
         SGDRegressor().fit(X, YR).predict(_object_with({"a": 1}))
 
