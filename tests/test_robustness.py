@@ -339,6 +339,16 @@ def test_messy_csr_works_unsorted_duplicates_int64():
                                    reference.coef_, rtol=1e-9)
 
 
+def test_partial_fit_goes_on_in_the_dtype_of_each_chunk():
+    # (scikit-learn raises a TypeError from its compiled code here)
+    for first, second in [(np.float64, np.float32), (np.float32, np.float64)]:
+        mixed = SGDRegressor(random_state=0).partial_fit(X.astype(first), YR)
+        mixed.partial_fit(X.astype(second), YR)
+        plain = SGDRegressor(random_state=0).partial_fit(X, YR).partial_fit(X, YR)
+        assert mixed.coef_.dtype == mixed.intercept_.dtype == second
+        np.testing.assert_allclose(mixed.coef_, plain.coef_, rtol=1e-5)
+
+
 # -- 2. transactional state: divergence, interrupts, any failure ----------------------
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 @pytest.mark.parametrize("make, X_bad, y", [
