@@ -19,6 +19,7 @@ import time
 import tracemalloc
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import joblib
 import numpy as np
@@ -681,17 +682,31 @@ def test_skops_trusts_only_our_classes(estimator, multiclass):
 
 
 # -- 7. fuzzing ---------------------------------------------------------------------
-@pytest.fixture
-def no_hang():
-    """Fail (rather than hang) a call that runs for more than 20 s: the engine looks
-    at signals, so the alarm interrupts it."""
+@contextmanager
+def no_hang(seconds=20.0):
+    """Fail (rather than hang) when the body runs for more than `seconds`: the engine
+    looks at signals, so the alarm interrupts a fit too."""
     def timeout(signum, frame):
-        raise TimeoutError("a fit ran for more than 20 s")
+        raise TimeoutError(f"a call ran for more than {seconds} s")
     previous = signal.signal(signal.SIGALRM, timeout)
-    signal.setitimer(signal.ITIMER_REAL, 20.0)
-    yield
-    signal.setitimer(signal.ITIMER_REAL, 0)
-    signal.signal(signal.SIGALRM, previous)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_any_signal_handler_exception_stops_a_fit_and_changes_nothing():
+    # in-process twin of the Ctrl-C test: an alarm whose handler raises
+    rng = np.random.default_rng(0)
+    X_long = rng.standard_normal((20_000, 50))
+    model = _quiet(SGDRegressor(random_state=0).partial_fit, X_long, X_long[:, 0])
+    model.set_params(max_iter=10**9, tol=None)
+    before = snapshot(model)
+    with pytest.raises(TimeoutError), no_hang(0.5):
+        model.fit(X_long, X_long[:, 0])  # uninterrupted: days
+    assert_same_state(model, before)
 
 
 CLASSIFIER_LOSSES = ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron",
@@ -779,15 +794,15 @@ def problems(draw):
 
 
 @settings(max_examples=300, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+          suppress_health_check=[HealthCheck.too_slow])
 @given(problem=problems())
-def test_fuzz_either_a_clear_error_or_a_finite_model(problem, no_hang):
+def test_fuzz_either_a_clear_error_or_a_finite_model(problem):
     model, method, X_in, y_in, sample_weight, bad = problem
     before = snapshot(model)
     extra = {}
     if method == "partial_fit" and isinstance(model, SGDClassifier):
         extra["classes"] = np.unique(np.asarray(y_in))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), no_hang():
         warnings.simplefilter("ignore")
         try:
             getattr(model, method)(X_in, y_in, sample_weight=sample_weight, **extra)
