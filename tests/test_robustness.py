@@ -350,6 +350,27 @@ def test_partial_fit_goes_on_in_the_dtype_of_each_chunk():
         np.testing.assert_allclose(mixed.coef_, plain.coef_, rtol=1e-5)
 
 
+def test_coef_init_shapes_that_scikit_learn_accepts():
+    # one output: any shape holding n_features values; K outputs: (K, n_features)
+    for Estimator, y_fit, shapes in [(SGDClassifier, Y3 % 2, [(4,), (1, 4), (4, 1)]),
+                                     (SGDRegressor, YR, [(4,), (1, 4), (4, 1)]),
+                                     (SGDClassifier, Y3, [(3, 4)])]:
+        reference = _quiet(Estimator(max_iter=3, random_state=0).fit, X, y_fit,
+                           coef_init=np.full(shapes[0], 0.5))
+        for shape in shapes[1:]:
+            fitted = _quiet(Estimator(max_iter=3, random_state=0).fit, X, y_fit,
+                            coef_init=np.full(shape, 0.5))
+            np.testing.assert_array_equal(fitted.coef_, reference.coef_)
+    with pytest.raises(ValueError, match=r"expected shape \(4,\), got \(8,\)"):
+        SGDRegressor().fit(X, YR, coef_init=np.zeros((2, 4)))
+
+
+def test_what_fit_accepts_predict_accepts():
+    X_text = X.astype(str)  # numbers as strings: converted, as scikit-learn's fit does
+    model = _quiet(SGDRegressor(random_state=0).fit, X_text, YR)
+    np.testing.assert_array_equal(model.predict(X_text), model.predict(X))
+
+
 # -- 2. transactional state: divergence, interrupts, any failure ----------------------
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 @pytest.mark.parametrize("make, X_bad, y", [

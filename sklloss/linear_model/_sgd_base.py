@@ -241,18 +241,21 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         """X @ coef_.T + intercept_, shape (n_samples, n_outputs)."""
         check_is_fitted(self)
         with converting("X could not be converted"):
-            X = validate_data(self, X, accept_sparse="csr", reset=False)
+            # (the dtypes fit accepts, so that what fit takes, predict takes too)
+            X = validate_data(self, X, accept_sparse="csr", reset=False,
+                              dtype=[np.float64, np.float32])
         if sp.issparse(X):
             _check_csr_structure(X)
         return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
 
-    def _init_parameters(self, n_outputs, n_features, dtype, coef_init, intercept_init,
-                         flat):
+    def _init_parameters(self, n_outputs, n_features, dtype, coef_init, intercept_init):
         """(K, d) coef and (K,) float64 intercept: given, continued or zeros."""
         if coef_init is not None:
             coef = _finite_array(coef_init, dtype, "coef_init")
-            expected = (n_features,) if flat else (n_outputs, n_features)
-            if coef.shape != expected and not (flat and coef.shape == (1, n_features)):
+            expected = (n_outputs, n_features)
+            if n_outputs == 1:  # as in scikit-learn: any shape holding d values
+                coef, expected = coef.ravel(), (n_features,)
+            if coef.shape != expected:
                 raise ValueError(
                     "Provided coef_init does not match dataset: expected shape %s, got %s "
                     "(with warm_start=True, coef_init defaults to the previous fit's "
@@ -274,7 +277,6 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
     def _continue_or_start(self, continuing, n_outputs, n_features, dtype, coef_init,
                            intercept_init):
         """The model the engine starts from, as fresh arrays it may update."""
-        flat = not self._is_classifier
         if continuing:
             # the un-averaged model when averaging (it may have been switched on since)
             coef = getattr(self, "_standard_coef", None) if self.average else None
@@ -286,7 +288,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             intercept = np.array(intercept, dtype=np.float64).reshape(-1)
         else:
             coef, intercept = self._init_parameters(n_outputs, n_features, dtype,
-                                                    coef_init, intercept_init, flat)
+                                                    coef_init, intercept_init)
         if self.average:
             if continuing and getattr(self, "_average_coef", None) is not None:
                 average_coef = np.array(self._average_coef, dtype=dtype,
