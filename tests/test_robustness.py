@@ -443,10 +443,18 @@ def test_a_failed_call_leaves_no_trace_in_what_follows():
 
 # Ctrl-C: a child process fits; the parent sends SIGINT and times the reply.
 INTERRUPT_CHILD = textwrap.dedent("""
-    import copy, json, sys, time, traceback
+    import copy, json, sys, traceback
     import numpy as np, scipy.sparse as sp
     from sklloss import SGDClassifier
-    from tests_robustness_helpers import snapshot_equal
+
+    def snapshot_equal(a, b):
+        if isinstance(b, dict):
+            return a.keys() == b.keys() and all(snapshot_equal(a[k], b[k]) for k in b)
+        if isinstance(b, np.ndarray):
+            return (isinstance(a, np.ndarray) and a.dtype == b.dtype
+                    and np.array_equal(a, b))
+        return type(a) is type(b) and (a == b if not hasattr(b, "__dict__")
+                                       else repr(a) == repr(b))
 
     case = sys.argv[1]
     rng = np.random.default_rng(0)
@@ -461,13 +469,12 @@ INTERRUPT_CHILD = textwrap.dedent("""
         X.sum_duplicates()
         y = np.arange(n) % 50  # 50 classes: one epoch takes seconds
         model, call = SGDClassifier(random_state=0), "partial_fit"
-    else:  # wide rows, 100 classes, two threads: few rows per second
+    else:  # wide rows, 100 classes, two threads: 2M multiply-adds per row
         X = rng.standard_normal((1000, 20_000), dtype=np.float32)
         y = np.arange(1000) % 100
         model, call = SGDClassifier(random_state=0, n_jobs=2), "fit"
     model.set_params(max_iter=100_000, tol=None)
-    extra = {"classes": np.unique(y)} if isinstance(model, SGDClassifier) else {}
-    model.partial_fit(X[:100], y[:100], **extra)
+    model.partial_fit(X[:100], y[:100], classes=np.unique(y))
     before = copy.deepcopy(vars(model))
     print("ready", flush=True)
     try:
@@ -479,24 +486,10 @@ INTERRUPT_CHILD = textwrap.dedent("""
                           "unchanged": snapshot_equal(vars(model), before)}), flush=True)
 """)
 
-HELPERS = textwrap.dedent("""
-    import numpy as np, scipy.sparse as sp
-    def snapshot_equal(a, b):
-        if isinstance(b, dict):
-            return a.keys() == b.keys() and all(snapshot_equal(a[k], b[k]) for k in b)
-        if isinstance(b, np.ndarray):
-            return (isinstance(a, np.ndarray) and a.dtype == b.dtype
-                    and np.array_equal(a, b))
-        return type(a) is type(b) and (a == b if not hasattr(b, "__dict__")
-                                       else repr(a) == repr(b))
-""")
-
-
 @pytest.mark.parametrize("case", ["dense fit", "CSR partial_fit", "wide multi-class n_jobs=2"])
 def test_ctrl_c_stops_a_long_fit_quickly_and_changes_nothing(case, tmp_path):
     # (run from tmp_path: from the source tree, `import sklloss` would find the
     # uncompiled package rather than the installed one)
-    (tmp_path / "tests_robustness_helpers.py").write_text(HELPERS)
     child = subprocess.Popen([sys.executable, "-c", INTERRUPT_CHILD, case],
                              stdout=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
