@@ -388,6 +388,17 @@ def test_divergence_is_a_clear_error_and_changes_nothing(make, X_bad, y, method)
     assert_same_state(model, before)
 
 
+def test_a_model_whose_predictions_overflow_is_divergence_too():
+    # one huge cell: the weights stay finite, but the model's prediction for that row
+    # (and the hinge loss, 0 there) is infinite
+    X_huge = X.copy()
+    X_huge[0, 0] = 1e300
+    model = SGDClassifier(random_state=0)
+    with pytest.raises(ValueError, match=r"overflow occurred at epoch #\d+\. Scaling"):
+        model.fit(X_huge, Y3 % 2)
+    assert_same_state(model, snapshot(SGDClassifier(random_state=0)))
+
+
 def test_an_average_that_overflows_is_divergence_too():
     # huge (finite) sample weights: the weights stay finite, their average does not
     rng = np.random.RandomState(0)

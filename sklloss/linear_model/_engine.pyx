@@ -116,6 +116,7 @@ ctypedef struct Settings:
     double average          # averaging starts at sample t == average (0: never)
     bint classification     # y holds class codes; output k's positive class is pos_label[k]
     double wscale_threshold
+    double float_max        # largest value of the model's float type
 
 
 ctypedef struct Output:
@@ -131,6 +132,7 @@ ctypedef struct Output:
     double sumloss          # this epoch's sum of losses
     double objective        # this epoch's sum of losses + penalties
     bint active             # still learning (not stopped by tol / early stopping)
+    bint overflow           # a prediction left the float type's range: diverged
 
 
 # ---------------------------------------------------------------------------
@@ -296,6 +298,8 @@ cdef inline void _step(loss_params_t params, const Settings* s, Output* o,
 
     p_lin = _dot(w, x, idx, nnz) * o.wscale
     p = p_lin + o.intercept
+    if not fabs(p) <= s.float_max:  # (NaN too) the model's predictions would overflow
+        o.overflow = True
     if s.learning_rate == OPTIMAL:
         eta = 1.0 / (s.alpha * (s.optimal_init + t - 1.0))
     elif s.learning_rate == INVSCALING:
@@ -523,7 +527,6 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
     # only the main thread handles signals (PyErr_CheckSignals does nothing elsewhere):
     # a fit in another thread does not take the GIL to look for them
     cdef bint main_thread = threading.current_thread() is threading.main_thread()
-    cdef double float_max = np.finfo(np.asarray(coef).dtype).max
     cdef int status = OK
     # without validation rows every row trains: the epoch runs `order` itself
     cdef bint holdout = np.any(np.asarray(validation_mask))
@@ -561,6 +564,7 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
             outs[k].u = 0.0
             outs[k].eta = s.eta0
             outs[k].active = True
+            outs[k].overflow = False
         for epoch in range(max_iter):
             with nogil:
                 for k in range(K):
@@ -597,10 +601,11 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
             t += n_learned
 
             for k in range(K):
-                # diverged: a weight overflowed, or a loss did (a prediction too large
-                # for the float type: the model's predictions would overflow too)
-                if outs[k].active and not (_finite(&coef[k, 0], d, outs[k].intercept)
-                                           and outs[k].sumloss <= float_max):
+                # diverged: a weight, a prediction or a loss left the float type's
+                # range (the model's predictions would overflow too)
+                if outs[k].active and (outs[k].overflow or not (
+                        _finite(&coef[k, 0], d, outs[k].intercept)
+                        and outs[k].sumloss <= s.float_max)):
                     status = DIVERGED
             if status == DIVERGED:
                 break
@@ -760,6 +765,7 @@ def fit_epochs(str loss, double epsilon,
     s.classification = classification
     s.wscale_threshold = 1e-6 if floating is float else 1e-9
     s.optimal_init = 0.0
+    s.float_max = np.finfo(np.asarray(coef).dtype).max
     cdef double typw, initial_eta0, g
     if loss not in LOSS_CODES:
         raise ValueError(f"The SGD engine has no loss {loss!r}.")
