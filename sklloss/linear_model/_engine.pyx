@@ -22,7 +22,9 @@
 # passes over X); the K outputs can be split over threads, each thread running the
 # same row order, so the result does not depend on the number of threads; the norms
 # of the training objective are exact for sparse rows too; signals are checked during
-# the epoch; and the loss is a fused (compile-time) type, not a virtual call.
+# the epoch; divergence also covers a prediction or loss outside the float type's range
+# and an overflowing average; and the loss is a fused (compile-time) type, not a
+# virtual call.
 
 from cython cimport floating
 from cython.parallel cimport prange
