@@ -9,7 +9,7 @@ divergence, Ctrl-C) leaves the estimator as it was.
 import inspect
 import warnings
 from contextlib import contextmanager
-from numbers import Integral, Real
+from numbers import Integral, Number, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -156,12 +156,13 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         return X, y
 
     def _sample_weight(self, sample_weight, X):
+        if isinstance(sample_weight, Number):
+            # scikit-learn broadcasts a scalar weight unchecked (arrays it checks)
+            assert_all_finite(sample_weight, input_name="sample_weight")
         with converting("sample_weight could not be converted"):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
                                                  ensure_non_negative=True, copy=False,
                                                  **_ALLOW_ZERO)
-        # (a scalar weight is broadcast unchecked by scikit-learn)
-        assert_all_finite(sample_weight, input_name="sample_weight")
         if not self.early_stopping and not np.any(sample_weight > 0):
             # (with early stopping, _validation_split names the emptier set instead)
             raise ValueError("Sample weights must contain at least one non-zero number.")
@@ -281,8 +282,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             # the un-averaged model when averaging (it may have been switched on since)
             coef = getattr(self, "_standard_coef", None) if self.average else None
             coef = self.coef_ if coef is None else coef
-            coef = coef.toarray() if sp.issparse(coef) else coef  # after sparsify()
-            coef = np.array(coef, dtype=dtype, order="C").reshape(n_outputs, n_features)
+            coef = _finite_array(coef, dtype, "coef_").reshape(n_outputs, n_features)
             intercept = getattr(self, "_standard_intercept", None) if self.average else None
             intercept = self.intercept_ if intercept is None else intercept
             intercept = np.array(intercept, dtype=np.float64).reshape(-1)
@@ -350,7 +350,8 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
 
 
 def _finite_array(value, dtype, name):
-    """A fresh C-contiguous array of `value` (dense or sparse) with finite values."""
+    """A fresh C-contiguous array of `value` (dense, or a sparsified coef_) with finite
+    values: a given coef_init / intercept_init, or the model a fit continues from."""
     if sp.issparse(value):  # coef_ after sparsify()
         value = value.toarray()
     with converting(f"{name} could not be converted"):
