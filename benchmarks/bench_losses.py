@@ -56,7 +56,7 @@ class NumpyHinge:
 
 def make_case(name, n_elements, dtype, rng):
     """(ours, reference, reference name, y, raw, n_elements); both take the same y."""
-    if name == "multinomial":
+    if name == "multinomial_log_loss":
         n = n_elements // N_CLASSES
         raw = rng.standard_normal((n, N_CLASSES)).astype(dtype)
         y = rng.integers(0, N_CLASSES, n).astype(dtype)
@@ -155,7 +155,7 @@ def main(argv=None):
     lines = [header, "|" + "---|" * 11]
     print(header, flush=True)
     print(lines[1], flush=True)
-    for name in ("squared_error", "huber", "log_loss", "hinge", "multinomial"):
+    for name in ("squared_error", "huber", "log_loss", "hinge", "multinomial_log_loss"):
         for dtype in (np.float64, np.float32):
             case = make_case(name, args.n, dtype, rng)
             n_elements = case[-1]

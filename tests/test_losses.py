@@ -106,7 +106,7 @@ def sample(name, n, dtype, rng, scale=3.0):
 
 def loss_and_data(name, n, rng, n_classes=3):
     """(loss object, y, raw) for any loss, the multinomial one included."""
-    if name == "multinomial":
+    if name == "multinomial_log_loss":
         return (MultinomialLogLoss(), rng.integers(0, n_classes, n),
                 rng.standard_normal((n, n_classes)))
     y, raw = sample(name, n, np.float64, rng)
@@ -300,7 +300,7 @@ def test_zero_one_labels_equal_minus_one_plus_one(name):
     assert_array_equal(loss.gradient(y01, raw), loss.gradient(2 * y01 - 1, raw))
 
 
-@pytest.mark.parametrize("name", ELEMENTWISE + ["multinomial"])
+@pytest.mark.parametrize("name", ELEMENTWISE + ["multinomial_log_loss"])
 def test_sample_weight_scales_and_weighted_mean(name):
     rng = np.random.default_rng(7)
     loss, y, raw = loss_and_data(name, 300, rng)
@@ -317,7 +317,7 @@ def test_sample_weight_scales_and_weighted_mean(name):
         np.sum(w * unweighted) / np.sum(w), rel=1e-12)
     # integer weights act as repetitions
     reps = rng.integers(0, 3, 300)
-    if name == "multinomial":
+    if name == "multinomial_log_loss":
         repeated = loss(np.repeat(y, reps), np.repeat(raw, reps, axis=0))
     else:
         repeated = loss(np.repeat(y, reps), np.repeat(raw, reps))
@@ -413,7 +413,7 @@ def test_in_place_output_over_raw_prediction():
 
 
 # -- threads --------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ELEMENTWISE + ["multinomial"])
+@pytest.mark.parametrize("name", ELEMENTWISE + ["multinomial_log_loss"])
 def test_two_threads_equal_one_thread(name):
     rng = np.random.default_rng(10)
     loss, y, raw = loss_and_data(name, 100_001, rng, n_classes=5)
@@ -478,10 +478,10 @@ def test_multinomial_extreme_raw(dtype, big):
 
 
 # -- errors ---------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ELEMENTWISE + ["multinomial"])
+@pytest.mark.parametrize("name", ELEMENTWISE + ["multinomial_log_loss"])
 def test_bad_input_raises_clear_errors(name):
     loss = get_loss(name)
-    raw = np.zeros((3, 3)) if name == "multinomial" else np.zeros(3)
+    raw = np.zeros((3, 3)) if name == "multinomial_log_loss" else np.zeros(3)
     y = np.array([0.0, 1.0, 1.0])
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         loss.loss(y[:2], raw)
@@ -577,7 +577,7 @@ def test_get_loss_maps_scikit_learn_names():
         "epsilon_insensitive": EpsilonInsensitive,
         "squared_epsilon_insensitive": SquaredEpsilonInsensitive, "log_loss": LogLoss,
         "hinge": Hinge, "perceptron": Perceptron, "squared_hinge": SquaredHinge,
-        "modified_huber": ModifiedHuber, "multinomial": MultinomialLogLoss,
+        "modified_huber": ModifiedHuber, "multinomial_log_loss": MultinomialLogLoss,
     }
     assert dict(losses.LOSSES) == expected
     for name, cls in expected.items():

@@ -18,7 +18,7 @@ REGRESSION = ("squared_error", "huber", "epsilon_insensitive", "squared_epsilon_
 EPSILON_LOSSES = ("huber", "epsilon_insensitive", "squared_epsilon_insensitive")
 BINARY = ("log_loss", "hinge", "perceptron", "squared_hinge", "modified_huber")
 SINGLE_OUTPUT = REGRESSION + BINARY
-ALL = SINGLE_OUTPUT + ("multinomial",)
+ALL = SINGLE_OUTPUT + ("multinomial_log_loss",)
 
 BOUND = 1e6  # |raw|, |y| for the float64 properties
 BOUND32_REGRESSION = 1e3  # modest ranges for the float32 comparison
@@ -78,7 +78,7 @@ def cases(draw, name, bound=BOUND, n_raw=1):
     Binary labels in {-1, +1}; multinomial: K in 2..6 columns, classes 0..K-1.
     """
     n = draw(st.integers(1, MAX_N))
-    if name == "multinomial":
+    if name == "multinomial_log_loss":
         n_classes = draw(st.integers(2, 6))
         y = _array(draw, n, st.integers(0, n_classes - 1).map(float))
         return MultinomialLogLoss(), y, _draw_raws(draw, (n, n_classes), bound, n_raw)
@@ -197,7 +197,7 @@ def test_regression_gradient_points_away_from_target(name, data):
 @SETTINGS
 @given(data=st.data())
 def test_multinomial_gradient_rows(data):
-    loss, y, (raw,) = data.draw(cases("multinomial"))
+    loss, y, (raw,) = data.draw(cases("multinomial_log_loss"))
     gradient = loss.gradient(y, raw)
     n, n_classes = raw.shape
     assert gradient.shape == (n, n_classes)
@@ -302,7 +302,7 @@ def large_cases(draw, name):
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     n = draw(st.integers(2000, 40000))
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
-    if name == "multinomial":
+    if name == "multinomial_log_loss":
         n_classes = draw(st.integers(2, 6))
         loss = MultinomialLogLoss()
         y = rng.integers(0, n_classes, size=n).astype(dtype)

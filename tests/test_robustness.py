@@ -36,13 +36,19 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklloss import InputConversionError, SGDClassifier, SGDRegressor
 from sklloss.linear_model import _engine
-from sklloss.losses import Hinge, Huber, LogLoss, ModifiedHuber, MultinomialLogLoss
+from sklloss.losses import BaseLoss, Hinge, Huber, LogLoss, ModifiedHuber, MultinomialLogLoss
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((40, 4))
 Y3 = np.arange(40) % 3
 YR = X @ np.array([1.0, -2.0, 0.5, 3.0]) + 0.1 * RNG.standard_normal(40)
 COLUMNS = ["a", "b", "c", "d"]
+
+
+class _CubicLoss(BaseLoss):
+    """A user's loss class: a loss object, but none the engine has a kernel for."""
+    name = "cubic"
+    task = "regression"
 
 
 def _quiet(function, *args, **kwargs):
@@ -224,9 +230,9 @@ BAD_INPUT = [
     ("classification loss object on the regressor",
      lambda: _regressor().set_params(loss=LogLoss()), lambda m: m.partial_fit(X, YR),
      r"SGDRegressor does not support loss=LogLoss\(\)"),
-    ("unsupported loss object on the classifier",
-     lambda: _classifier().set_params(loss=MultinomialLogLoss()), lambda m: m.fit(X, Y3),
-     r"SGDClassifier does not support loss=MultinomialLogLoss\(\)"),
+    ("a loss object the engine does not know",
+     lambda: _classifier().set_params(loss=_CubicLoss()), lambda m: m.fit(X, Y3),
+     r"SGDClassifier does not support loss=_CubicLoss\(\)"),
     ("loss name as a typo", lambda: SGDRegressor(loss="huber_loss"), lambda m: m.fit(X, YR),
      "The 'loss' parameter of SGDRegressor must be"),
     # parameters out of range or inconsistent
@@ -539,6 +545,10 @@ def _jobs(X_mc, y_mc):
          y_mc),
         (SGDClassifier(loss=ModifiedHuber(), class_weight="balanced", random_state=4),
          X_mc.astype(np.float32), y_mc % 2),
+        (SGDClassifier(loss="multinomial_log_loss", penalty="l1", average=True,
+                       random_state=8), X_mc, y_mc),
+        (SGDClassifier(loss=MultinomialLogLoss(), early_stopping=True, random_state=9),
+         X_csr.astype(np.float32), y_mc),
         (SGDRegressor(random_state=5), X_mc, y_reg),
         (SGDRegressor(loss=Huber(epsilon=0.5), penalty="l1", random_state=6), X_csr, y_reg),
         (SGDRegressor(learning_rate="adaptive", average=10, random_state=7), X_mc, y_reg),
@@ -660,6 +670,7 @@ PERSISTED = [
     SGDClassifier(loss="log_loss", average=True, random_state=0),
     SGDClassifier(loss=LogLoss(), penalty="elasticnet", random_state=0),
     SGDClassifier(loss=Hinge(), early_stopping=True, random_state=0),
+    SGDClassifier(loss=MultinomialLogLoss(), average=True, random_state=0),
     SGDRegressor(loss=Huber(epsilon=1.0), random_state=0),
     SGDRegressor(average=5, random_state=0),
 ]
@@ -736,7 +747,8 @@ def test_any_signal_handler_exception_stops_a_fit_and_changes_nothing():
 
 CLASSIFIER_LOSSES = ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron",
                      "squared_error", "huber", "epsilon_insensitive",
-                     "squared_epsilon_insensitive", LogLoss(), Hinge()]
+                     "squared_epsilon_insensitive", "multinomial_log_loss", LogLoss(),
+                     Hinge(), MultinomialLogLoss()]
 REGRESSOR_LOSSES = ["squared_error", "huber", "epsilon_insensitive",
                     "squared_epsilon_insensitive", Huber(epsilon=0.5)]
 

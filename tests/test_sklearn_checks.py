@@ -9,6 +9,7 @@ from sklearn.model_selection import cross_validate
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklloss import SGDClassifier, SGDRegressor
+from sklloss.losses import MultinomialLogLoss
 
 # The two checks scikit-learn itself declares as expected failures of its SGD
 # estimators (sklearn/utils/_test_common/instance_generator.py): with shuffled rows,
@@ -35,6 +36,9 @@ def test_sklearn_estimator_checks(estimator, check):
 
 @parametrize_with_checks(
     [SGDClassifier(loss="log_loss", average=True, penalty="elasticnet"),
+     SGDClassifier(loss="multinomial_log_loss"),
+     SGDClassifier(loss=MultinomialLogLoss(), average=True, penalty="elasticnet",
+                   early_stopping=True),
      SGDRegressor(loss="huber", learning_rate="adaptive", average=10, penalty="l1")],
     expected_failed_checks=lambda estimator: SKLEARN_DECLARED_XFAILS,
 )

@@ -48,6 +48,7 @@ from sklloss.losses._kernels cimport (
     SquaredEpsilonInsensitiveParams,
     SquaredErrorParams,
     SquaredHingeParams,
+    loss_grad_multinomial,
     loss_params_t,
     loss_value_grad,
 )
@@ -90,6 +91,9 @@ cdef enum:
 LOSS_CODES = {"squared_error": 0, "huber": 1, "epsilon_insensitive": 2,
               "squared_epsilon_insensitive": 3, "log_loss": 4, "hinge": 5,
               "perceptron": 6, "squared_hinge": 7, "modified_huber": 8}
+# The multinomial loss: the K outputs are one softmax model, trained jointly.
+MULTINOMIAL_CODE = 9
+LOSS_CODES["multinomial_log_loss"] = MULTINOMIAL_CODE
 
 # Outcome of fit_epochs.
 OK = 0
@@ -287,35 +291,46 @@ cdef void _exact_norms(const floating* w, Py_ssize_t d, Output* o) noexcept nogi
 
 
 # ---------------------------------------------------------------------------
-# One SGD step of one output on one row (scikit-learn's loop body).
+# One SGD step on one row: of one output (scikit-learn's loop body), or of the K
+# outputs of a multinomial model together.
 # ---------------------------------------------------------------------------
+cdef inline double _eta(const Settings* s, const Output* o, double t) noexcept nogil:
+    """The learning rate at time step t."""
+    if s.learning_rate == OPTIMAL:
+        return 1.0 / (s.alpha * (s.optimal_init + t - 1.0))
+    elif s.learning_rate == INVSCALING:
+        return s.eta0 / pow(t, s.power_t)
+    return o.eta
+
+
+cdef inline double _raw(const Settings* s, Output* o, const floating* w,
+                        const floating* x, const index_t* idx, Py_ssize_t nnz,
+                        double* p_lin) noexcept nogil:
+    """The raw prediction <w, x> + b (stores <w, x> in p_lin); adds the penalty of
+    the weights it was made with to the objective."""
+    p_lin[0] = _dot(w, x, idx, nnz) * o.wscale
+    cdef double p = p_lin[0] + o.intercept
+    if not fabs(p) <= s.float_max:  # (NaN too) the model's predictions would overflow
+        o.overflow = True
+    if s.learning_rate < PA1 and s.penalty != NO_PENALTY:
+        # SGD minimises alpha * ((1 - l1_ratio) / 2 ||w||^2 + l1_ratio ||w||_1)
+        o.objective += s.alpha * ((1.0 - s.l1_ratio) * 0.5 * o.sq_norm
+                                  + s.l1_ratio * o.l1_norm)
+    return p
+
+
 cdef inline void _step(loss_params_t params, const Settings* s, Output* o,
                        floating* w, floating* aw, floating* q, Py_ssize_t d,
                        const floating* x, const index_t* idx, Py_ssize_t nnz,
                        double xsq, double yk, double class_weight, double sample_weight,
                        double t) noexcept nogil:
-    cdef double p_lin, p, eta, loss, dloss, update, shrink, dl1
-    cdef double num_iter, mu
-    cdef bint track_l1 = s.penalty == L1 or s.penalty == ELASTICNET
+    cdef double p_lin, p, eta, loss, dloss, update
 
-    p_lin = _dot(w, x, idx, nnz) * o.wscale
-    p = p_lin + o.intercept
-    if not fabs(p) <= s.float_max:  # (NaN too) the model's predictions would overflow
-        o.overflow = True
-    if s.learning_rate == OPTIMAL:
-        eta = 1.0 / (s.alpha * (s.optimal_init + t - 1.0))
-    elif s.learning_rate == INVSCALING:
-        eta = s.eta0 / pow(t, s.power_t)
-    else:
-        eta = o.eta
-
+    p = _raw(s, o, w, x, idx, nnz, &p_lin)
+    eta = _eta(s, o, t)
     loss = loss_value_grad(params, yk, p, &dloss)
     o.sumloss += loss
     o.objective += loss
-    if s.learning_rate < PA1 and s.penalty != NO_PENALTY:
-        # SGD minimises alpha * ((1 - l1_ratio) / 2 ||w||^2 + l1_ratio ||w||_1)
-        o.objective += s.alpha * ((1.0 - s.l1_ratio) * 0.5 * o.sq_norm
-                                  + s.l1_ratio * o.l1_norm)
 
     if s.learning_rate == PA1:
         # (_epoch skips zero rows under PA-I, so xsq > 0 here)
@@ -325,18 +340,57 @@ cdef inline void _step(loss_params_t params, const Settings* s, Output* o,
     elif s.learning_rate == PA2:
         update = loss / (xsq + 0.5 / s.eta0)
     else:
-        if dloss < -MAX_DLOSS:
-            dloss = -MAX_DLOSS
-        elif dloss > MAX_DLOSS:
-            dloss = MAX_DLOSS
-        update = -eta * dloss
+        update = -eta * _clip_dloss(dloss)
     if s.learning_rate >= PA1:
         if s.classification:
             update *= yk
         elif yk - p < 0:
             update = -update
-    update *= class_weight * sample_weight
+    _apply(s, o, w, aw, q, d, x, idx, nnz, xsq, p_lin, eta,
+           update * class_weight * sample_weight, t)
 
+
+cdef inline void _step_multinomial(const Settings* s, Output* outs, Py_ssize_t K,
+                                   floating* coef, floating* avg_coef, floating* q,
+                                   Py_ssize_t d, const floating* x, const index_t* idx,
+                                   Py_ssize_t nnz, double xsq, Py_ssize_t y,
+                                   double weight, double t, double* raw, double* grad,
+                                   double* p_lin) noexcept nogil:
+    """One step of the K outputs of a softmax model on a row of class y: the K raw
+    predictions, then the K derivatives of the categorical cross-entropy (one kernel
+    call, in float64 like the other losses' steps), then each output's update. The
+    row's loss is counted in outs[0]."""
+    cdef Py_ssize_t k
+    cdef double eta = _eta(s, &outs[0], t)
+    cdef double loss
+    for k in range(K):
+        raw[k] = _raw(s, &outs[k], coef + k * d, x, idx, nnz, &p_lin[k])
+    loss = loss_grad_multinomial(raw, K, y, grad)
+    outs[0].sumloss += loss
+    outs[0].objective += loss
+    for k in range(K):
+        _apply(s, &outs[k], coef + k * d, avg_coef + k * d if avg_coef != NULL else NULL,
+               q + k * d if q != NULL else NULL, d, x, idx, nnz, xsq, p_lin[k], eta,
+               -eta * _clip_dloss(grad[k]) * weight, t)
+
+
+cdef inline double _clip_dloss(double dloss) noexcept nogil:
+    # scikit-learn's clip of the loss derivative
+    if dloss < -MAX_DLOSS:
+        return -MAX_DLOSS
+    elif dloss > MAX_DLOSS:
+        return MAX_DLOSS
+    return dloss
+
+
+cdef inline void _apply(const Settings* s, Output* o, floating* w, floating* aw,
+                        floating* q, Py_ssize_t d, const floating* x, const index_t* idx,
+                        Py_ssize_t nnz, double xsq, double p_lin, double eta,
+                        double update, double t) noexcept nogil:
+    """w += update * x (and b += update), after the L2 shrinkage; then the running
+    average and the L1 truncation. p_lin is <w, x> before the step."""
+    cdef double shrink, dl1, num_iter, mu
+    cdef bint track_l1 = s.penalty == L1 or s.penalty == ELASTICNET
     if s.penalty >= L2:
         # never scale to a negative value: a too large eta * alpha zeroes w instead
         shrink = 1.0 - (1.0 - s.l1_ratio) * eta * s.alpha
@@ -399,13 +453,18 @@ cdef Py_ssize_t _epoch(loss_params_t params, const Settings* s, Output* outs,
                  const floating* y, const floating* sw, const double* pos_label,
                  const double* weight_pos, const double* weight_neg,
                  const Py_ssize_t* order, Py_ssize_t n_rows, double t0,
-                 bint check_signals, int* interrupted) noexcept nogil:
+                 bint check_signals, int* interrupted, double* joint) noexcept nogil:
     """One pass over the rows `order[0:n_rows]` for outputs k_begin..k_end-1.
+
+    `joint` is NULL for independent outputs (one-vs-rest, regression). Otherwise the
+    outputs 0..k_end-1 are the classes of one softmax model, trained together on the
+    multinomial loss (`params` is then unused; y holds class numbers, weight_pos the
+    class weights) and `joint` is scratch space for 3 K doubles.
 
     Returns the number of rows learned from (all but PA-I's zero rows); the time step
     t advances with them only, as in scikit-learn.
     """
-    cdef Py_ssize_t r, i, k, nnz, j, ahead, next_row, learned = 0
+    cdef Py_ssize_t r, i, k, nnz, j, ahead, next_row, yi, learned = 0
     cdef const floating* x
     cdef const index_t* idx = NULL
     cdef double xsq, yk, cw, t
@@ -456,6 +515,13 @@ cdef Py_ssize_t _epoch(loss_params_t params, const Settings* s, Output* outs,
             continue
         t = t0 + learned
         learned += 1
+        if joint != NULL:
+            yi = <Py_ssize_t>y[i]
+            _step_multinomial(s, outs, k_end, coef, avg_coef, q, d, x,
+                              idx if sparse else <const index_t*>NULL, nnz, xsq, yi,
+                              weight_pos[yi] * sw[i], t, joint, joint + k_end,
+                              joint + 2 * k_end)
+            continue
         for k in range(k_begin, k_end):
             o = &outs[k]
             if not o.active:
@@ -524,7 +590,7 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
                  uint32_t seed, double t, object validation_score, int verbose,
                  int n_threads):
     cdef Py_ssize_t K = coef.shape[0], d = n_features, n_all = order.shape[0], n_rows
-    cdef Py_ssize_t k, g, n_groups, epoch = 0, n_learned, n_active
+    cdef Py_ssize_t k, j, g, n_groups, epoch = 0, n_learned, n_active
     cdef int interrupted = 0
     # only the main thread handles signals (PyErr_CheckSignals does nothing elsewhere):
     # a fit in another thread does not take the GIL to look for them
@@ -541,6 +607,9 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
     cdef const index_t* ind_ptr = &X_indices[0] if X_indices.shape[0] > 0 else NULL
     cdef const index_t* indptr_ptr = &X_indptr[0] if X_indptr.shape[0] > 0 else NULL
     cdef double objective, score
+    cdef bint joint = loss_code == MULTINOMIAL_CODE
+    cdef double[::1] joint_scratch = np.zeros(3 * K if joint else 1)
+    cdef double* joint_ptr = &joint_scratch[0] if joint else NULL
     cdef Py_ssize_t[::1] n_iter = np.zeros(K, dtype=np.intp)
     cdef Py_ssize_t[::1] no_improvement = np.zeros(K, dtype=np.intp)
     cdef double[::1] best = np.full(K, INFINITY)
@@ -553,7 +622,8 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
         scratch = np.empty((K, d), dtype=np.asarray(coef).dtype)
     if outs == NULL:
         raise MemoryError()
-    n_groups = max(1, min(n_threads, K))
+    # a softmax model's outputs depend on each other at every row: one thread
+    n_groups = 1 if joint else max(1, min(n_threads, K))
     objective_curve = []
     score_curve = []
     try:
@@ -584,7 +654,7 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
                            loss_code, epsilon, s, outs, 0, K, &coef[0, 0], aw, qp, d,
                            &X_data[0], ind_ptr, indptr_ptr, sparse, &y[0], &sample_weight[0],
                            &pos_label[0], &weight_pos[0], &weight_neg[0],
-                           rows, n_rows, t, main_thread, &interrupted)
+                           rows, n_rows, t, main_thread, &interrupted, joint_ptr)
                 else:
                     for g in prange(n_groups, num_threads=n_groups, schedule="static",
                                     chunksize=1):
@@ -594,7 +664,7 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
                                &coef[0, 0], aw, qp, d, &X_data[0], ind_ptr, indptr_ptr,
                                sparse, &y[0], &sample_weight[0], &pos_label[0],
                                &weight_pos[0], &weight_neg[0], rows, n_rows,
-                               t, main_thread and g == 0, &interrupted)
+                               t, main_thread and g == 0, &interrupted, NULL)
                     n_learned = learned[0]  # every group runs the same rows
             if interrupted:
                 _raise_pending()
@@ -615,27 +685,39 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
             scores = None
             if validation_score is not None:
                 # scikit-learn scores its stored vector v, without the pending L2
-                # scale wscale (w = wscale * v), beside the intercept. We do the same,
-                # so that early stopping stops at the same epoch as scikit-learn's
-                # (true weights would stop later under the 'optimal' schedule, where
-                # wscale decays like 1/t between rescalings).
+                # scale wscale (w = wscale * v), beside the intercept. The callback
+                # gets v and the scales, so that it can do the same (early stopping
+                # then stops at scikit-learn's epoch: true weights would stop later
+                # under the 'optimal' schedule, where wscale decays like 1/t between
+                # rescalings) and can also score the true model.
                 np.copyto(scratch, np.asarray(coef))
                 scores = np.asarray(validation_score(
-                    scratch, np.array([outs[k].intercept for k in range(K)])), dtype=float)
+                    scratch, np.array([outs[k].intercept for k in range(K)]),
+                    np.array([outs[k].wscale for k in range(K)])), dtype=float)
                 score_curve.append(scores)
             denominator = max(n_learned, 1)
             objective_curve.append(
                 np.array([outs[k].objective / denominator for k in range(K)]))
-            for k in range(K):
+            if verbose > 0 and joint:
+                _print_joint_epoch(epoch, &coef[0, 0], K, d, outs, t, n_learned,
+                                   None if scores is None else scores[0])
+            # the stopping rule, per output; a softmax model's outputs stop together,
+            # on their summed objective (its loss is counted in output 0)
+            for k in range(1 if joint else K):
                 if not outs[k].active:
                     continue
                 n_iter[k] = epoch + 1
-                if verbose > 0:
+                if verbose > 0 and not joint:
                     _print_epoch(k, K, epoch, &coef[k, 0], d, &outs[k], t, n_learned,
                                  None if scores is None else scores[k])
                 if scores is not None:
                     # larger is better: stop when the score stops improving by tol
                     score = -scores[k]
+                elif joint:
+                    score = 0.0
+                    for j in range(K):
+                        score += outs[j].objective
+                    score /= denominator
                 else:
                     score = outs[k].objective / denominator
                 if tol > -INFINITY and score > best[k] - tol:
@@ -652,6 +734,11 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
                         outs[k].active = False
                         if verbose > 0:
                             print("Convergence after %d epochs" % (epoch + 1))
+            if joint:
+                for k in range(1, K):
+                    outs[k].active = outs[0].active
+                    outs[k].eta = outs[0].eta
+                    n_iter[k] = n_iter[0]
             n_active = 0
             for k in range(K):
                 n_active += outs[k].active
@@ -710,6 +797,26 @@ cdef void _print_epoch(Py_ssize_t k, Py_ssize_t K, Py_ssize_t epoch, const float
     print(line)
 
 
+cdef void _print_joint_epoch(Py_ssize_t epoch, const floating* coef, Py_ssize_t K,
+                             Py_ssize_t d, Output* outs, double t, Py_ssize_t n_learned,
+                             object score):
+    """The verbose line of a softmax model: its K outputs as one."""
+    cdef Py_ssize_t j, k, nnz = 0
+    cdef double sq_norm = 0.0, objective = 0.0
+    for j in range(K * d):
+        nnz += coef[j] != 0
+    for k in range(K):
+        sq_norm += outs[k].sq_norm
+        objective += outs[k].objective
+    line = ("Norm: %.2f, NNZs: %d, T: %d, Avg. loss: %f, Objective: %f"
+            % (sqrt(sq_norm), nnz, <long long>(t - 1),
+               outs[0].sumloss / max(n_learned, 1), objective / max(n_learned, 1)))
+    if score is not None:
+        line += ", Validation score: %f" % score
+    print("-- Epoch %d" % (epoch + 1))
+    print(line)
+
+
 def fit_epochs(str loss, double epsilon,
                floating[:, ::1] coef, double[::1] intercept,
                floating[:, ::1] average_coef, double[::1] average_intercept,
@@ -728,7 +835,11 @@ def fit_epochs(str loss, double epsilon,
 
     Parameters
     ----------
-    loss, epsilon : name of an element-wise loss of sklloss.losses and its epsilon.
+    loss, epsilon : name of an element-wise loss of sklloss.losses and its epsilon, or
+        "multinomial_log_loss": then the K outputs are the classes of one softmax
+        model, updated together at every row on the categorical cross-entropy; y holds
+        class numbers 0..K-1, weight_pos the K class weights, and the outputs stop
+        together on their summed objective (or on scores[0]). It runs in one thread.
     coef : (K, d) array, updated in place; intercept : (K,) float64, idem.
     average_coef, average_intercept : (K, d) and (K,) running averages, updated in
         place; shape (0, d) and (0,) when not averaging.
@@ -744,15 +855,18 @@ def fit_epochs(str loss, double epsilon,
     penalty, learning_rate : codes of PENALTIES / LEARNING_RATES.
     average : sample count at which averaging starts (0: no averaging).
     t : the time step of the first sample (1 for a fresh model).
-    validation_score : None, or callable(coef (K, d), intercept (K,)) -> K scores
-        (greater is better), called after every epoch; it replaces the training
-        objective as the stopping criterion.
+    validation_score : None, or callable(v (K, d), intercept (K,), wscale (K,)) -> K
+        scores (greater is better), called after every epoch; it replaces the training
+        objective as the stopping criterion. The weights are wscale[k] * v[k]; v
+        alone is what scikit-learn scores.
 
     Returns
     -------
     dict with "status" (OK or DIVERGED), "epoch" (epochs run), "n_iter" (epochs each
     output learned), "t" (time step after the last sample), "objective_curve" (per
-    epoch, the K mean objectives) and "score_curve" (per epoch, the K scores).
+    epoch, the K mean objectives: mean loss of the rows, each at the weights before
+    its step, plus the mean penalty; a softmax model's loss is in output 0) and
+    "score_curve" (per epoch, the K scores).
     """
     cdef Settings s
     s.penalty = penalty
@@ -774,10 +888,15 @@ def fit_epochs(str loss, double epsilon,
     if learning_rate == OPTIMAL:
         # scikit-learn's heuristic: eta at the first sample is typw / max(1, dloss)
         typw = sqrt(1.0 / sqrt(alpha))
-        g = _loss_object(loss, epsilon).gradient(np.array([1.0]), np.array([-typw]))[0]
+        # (a softmax model's heuristic is that of two classes: the logistic loss)
+        g = _loss_object("log_loss" if loss == "multinomial_log_loss" else loss,
+                         epsilon).gradient(np.array([1.0]), np.array([-typw]))[0]
         initial_eta0 = typw / max(1.0, g)
         s.optimal_init = 1.0 / (initial_eta0 * alpha)
 
+    if loss == "multinomial_log_loss" and (coef.shape[0] < 2 or weight_pos.shape[0]
+                                           != coef.shape[0]):
+        raise ValueError("The multinomial loss needs K >= 2 outputs and K class weights.")
     if order.shape[0] == 0 or validation_mask.shape[0] != order.shape[0]:
         raise ValueError("The SGD engine needs rows to learn from and one mask entry "
                          "per row.")
@@ -804,9 +923,9 @@ cdef Py_ssize_t _epoch_any(int loss_code, double epsilon, const Settings* s, Out
                      const floating* y, const floating* sw, const double* pos_label,
                      const double* weight_pos, const double* weight_neg,
                      const Py_ssize_t* order, Py_ssize_t n_rows, double t0,
-                     bint check_signals, int* interrupted) noexcept nogil:
+                     bint check_signals, int* interrupted, double* joint) noexcept nogil:
     """_epoch compiled for the loss `loss_code` (one specialisation per loss); returns
-    the rows learned from."""
+    the rows learned from. The multinomial loss runs the K outputs jointly."""
     cdef SquaredErrorParams p_se
     cdef HuberParams p_huber
     cdef EpsilonInsensitiveParams p_ei
@@ -822,36 +941,40 @@ cdef Py_ssize_t _epoch_any(int loss_code, double epsilon, const Settings* s, Out
     if loss_code == 0:
         return _epoch(p_se, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
                       X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
-                      weight_neg, order, n_rows, t0, check_signals, interrupted)
+                      weight_neg, order, n_rows, t0, check_signals, interrupted, NULL)
     elif loss_code == 1:
         return _epoch(p_huber, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
                       X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
-                      weight_neg, order, n_rows, t0, check_signals, interrupted)
+                      weight_neg, order, n_rows, t0, check_signals, interrupted, NULL)
     elif loss_code == 2:
         return _epoch(p_ei, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
                       X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
-                      weight_neg, order, n_rows, t0, check_signals, interrupted)
+                      weight_neg, order, n_rows, t0, check_signals, interrupted, NULL)
     elif loss_code == 3:
         return _epoch(p_sei, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
                       X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
-                      weight_neg, order, n_rows, t0, check_signals, interrupted)
+                      weight_neg, order, n_rows, t0, check_signals, interrupted, NULL)
     elif loss_code == 4:
         return _epoch(p_log, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
                       X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
-                      weight_neg, order, n_rows, t0, check_signals, interrupted)
+                      weight_neg, order, n_rows, t0, check_signals, interrupted, NULL)
     elif loss_code == 5:
         return _epoch(p_hinge, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
                       X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
-                      weight_neg, order, n_rows, t0, check_signals, interrupted)
+                      weight_neg, order, n_rows, t0, check_signals, interrupted, NULL)
     elif loss_code == 6:
         return _epoch(p_perc, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
                       X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
-                      weight_neg, order, n_rows, t0, check_signals, interrupted)
+                      weight_neg, order, n_rows, t0, check_signals, interrupted, NULL)
     elif loss_code == 7:
         return _epoch(p_sqh, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
                       X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
-                      weight_neg, order, n_rows, t0, check_signals, interrupted)
-    else:
+                      weight_neg, order, n_rows, t0, check_signals, interrupted, NULL)
+    elif loss_code == 8:
         return _epoch(p_mh, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
                       X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
-                      weight_neg, order, n_rows, t0, check_signals, interrupted)
+                      weight_neg, order, n_rows, t0, check_signals, interrupted, NULL)
+    else:
+        return _epoch(p_log, s, outs, k_begin, k_end, coef, avg_coef, q, d, X_data,
+                      X_indices, X_indptr, sparse, y, sw, pos_label, weight_pos,
+                      weight_neg, order, n_rows, t0, check_signals, interrupted, joint)

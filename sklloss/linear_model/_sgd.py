@@ -7,7 +7,7 @@ from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.metrics import r2_score
 from sklearn.utils import assert_all_finite, check_random_state, compute_class_weight
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.extmath import safe_sparse_dot, softmax
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from joblib import effective_n_jobs
@@ -292,20 +292,31 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
                 "make SGD maximise that class's loss); got %r." % (self.class_weight,))
         sample_weight = self._sample_weight(sample_weight, X)
         n_outputs = 1 if n_classes == 2 else n_classes
+        multinomial = self._loss_name() == "multinomial_log_loss"
         # (a different feature count was refused by validate_data above)
         continuing = not reset and getattr(self, "coef_", None) is not None
-        coef, intercept, average_coef, average_intercept = self._continue_or_start(
-            continuing, n_outputs, X.shape[1], X.dtype, coef_init, intercept_init)
-        if n_classes == 2:
+        model = self._continue_or_start(continuing, n_outputs, X.shape[1], X.dtype,
+                                        coef_init, intercept_init)
+        if multinomial:
+            # one softmax output per class; a binary model is stored as scikit-learn
+            # stores it, one row: the difference of the two outputs, which is all the
+            # softmax depends on. It trains as the pair (-row / 2, +row / 2): both
+            # outputs' gradients are opposite, so they stay opposite.
+            if n_classes == 2:
+                model = [np.concatenate([-part / 2, part / 2]) for part in model]
+            pos_label = np.arange(n_classes, dtype=np.float64)  # (unused)
+            weight_pos, weight_neg = class_weight, np.ones(n_classes)
+        elif n_classes == 2:
             pos_label = np.array([1.0])
             weight_pos, weight_neg = class_weight[1:2], class_weight[0:1]
         else:
             pos_label = np.arange(n_classes, dtype=np.float64)
             weight_pos, weight_neg = class_weight, np.ones(n_classes)
+        coef, intercept, average_coef, average_intercept = model
         # the split and the shuffle seed, drawn in scikit-learn's order: the same
         # random_state gives the same validation rows and the same row order
         random_state = check_random_state(self.random_state)
-        if n_classes == 2:
+        if n_classes == 2 or multinomial:
             random_state.randint(1, np.iinfo(np.int32).max)  # scikit-learn's dataset seed
             validation_mask = self._validation_split(codes, sample_weight)
             seed = int(random_state.randint(MAX_INT))
@@ -319,8 +330,9 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
             seed = int(class_0.randint(MAX_INT))
         validation_score = None
         if self.early_stopping:
-            validation_score = _OvRAccuracy(X[validation_mask], codes[validation_mask],
-                                            sample_weight[validation_mask], pos_label)
+            validation_score = _ValidationAccuracy(
+                X[validation_mask], codes[validation_mask], sample_weight[validation_mask],
+                pos_label, multinomial)
         t = getattr(self, "t_", 1.0) if not reset else 1.0
         n_threads = min(max(1, effective_n_jobs(self.n_jobs)), n_outputs)
         result = self._run_engine(
@@ -329,10 +341,14 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
             pos_label=pos_label, weight_pos=weight_pos, weight_neg=weight_neg,
             validation_mask=validation_mask, validation_score=validation_score,
             seed=seed, max_iter=max_iter, t=t, n_threads=n_threads)
+        if multinomial and n_classes == 2:
+            coef, intercept, average_coef, average_intercept = (
+                part[1:] - part[:1] for part in model)
         self._expanded_class_weight = class_weight
         self.loss_function_ = self._loss_name_and_epsilon()[0]
         self._commit(result, coef, intercept, average_coef, average_intercept,
-                     X.shape[0], t, X.dtype, (n_outputs, X.shape[1]))
+                     X.shape[0], t, X.dtype, (n_outputs, X.shape[1]), validation_score,
+                     reset)
         return self
 
     def decision_function(self, X):
@@ -352,7 +368,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
 
     # -- probabilities ---------------------------------------------------------------
     def _check_proba(self):
-        if self._loss_name() not in ("log_loss", "modified_huber"):
+        if self._loss_name() not in ("log_loss", "modified_huber", "multinomial_log_loss"):
             raise AttributeError(
                 "probability estimates are not available for loss=%r" % self.loss)
         return True
@@ -377,6 +393,11 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         check_is_fitted(self)
         if self._loss_name() == "log_loss":
             return self._predict_proba_lr(X)
+        if self._loss_name() == "multinomial_log_loss":
+            scores = self._decision_scores(X)
+            if scores.shape[1] == 1:  # two classes: the softmax of (0, decision)
+                scores = np.hstack([np.zeros_like(scores), scores])
+            return softmax(scores, copy=False)
         scores = self.decision_function(X)
         binary = len(self.classes_) == 2
         if binary:
@@ -615,7 +636,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             validation_mask=validation_mask, validation_score=validation_score,
             seed=seed, max_iter=max_iter, t=t, n_threads=1)
         self._commit(result, coef, intercept, average_coef, average_intercept,
-                     X.shape[0], t, X.dtype, (X.shape[1],))
+                     X.shape[0], t, X.dtype, (X.shape[1],), validation_score, reset)
         return self
 
     def predict(self, X):
@@ -633,28 +654,56 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         return self._decision_scores(X).ravel()
 
 
-class _OvRAccuracy:
-    """Early-stopping score of each one-vs-rest output: its weighted binary accuracy."""
+class _ValidationAccuracy:
+    """Early-stopping score of the classifier, called by the engine after each epoch.
 
-    def __init__(self, X_val, codes_val, sample_weight_val, pos_label):
+    For one-vs-rest it returns each output's weighted binary accuracy on its stored
+    vector v (the weights without their pending scale, as scikit-learn scores them,
+    so that the fit stops at scikit-learn's epoch); a softmax model's outputs get its
+    accuracy. ``model_scores`` records the accuracy of the whole model (true weights)
+    per epoch: the estimator's ``validation_scores_``.
+    """
+
+    def __init__(self, X_val, codes_val, sample_weight_val, pos_label, multinomial):
         self.X_val = X_val
+        self.codes_val = codes_val
         self.sample_weight_val = sample_weight_val
         self.is_positive = codes_val[:, None] == pos_label[None, :]
+        self.multinomial = multinomial
+        self.model_scores = []
 
-    def __call__(self, coef, intercept):
-        decision = safe_sparse_dot(self.X_val, coef.T, dense_output=True) + intercept
-        correct = (decision > 0) == self.is_positive
+    def __call__(self, v, intercept, wscale):
+        K = v.shape[0]
+        # one product for both: the stored vectors v and the true weights wscale * v
+        both = np.concatenate([v, wscale[:, None] * v]) if not self.multinomial else \
+            wscale[:, None] * v
+        decision = safe_sparse_dot(self.X_val, both.T, dense_output=True)
+        decision += np.tile(intercept, both.shape[0] // K)
+        true = decision[:, -K:]
+        predicted = true[:, 0] > 0 if K == 1 else np.argmax(true, axis=1)
+        self.model_scores.append(float(np.average(predicted == self.codes_val,
+                                                  weights=self.sample_weight_val)))
+        if self.multinomial:
+            return np.full(K, self.model_scores[-1])
+        correct = (decision[:, :K] > 0) == self.is_positive
         return np.average(correct, axis=0, weights=self.sample_weight_val)
 
 
 class _R2:
-    """Early-stopping score of the regressor: weighted R² on the validation rows."""
+    """Early-stopping score of the regressor: weighted R² on the validation rows, of
+    the stored vector v (as scikit-learn scores it) for the stopping rule, and of the
+    true weights wscale * v in ``model_scores`` (``validation_scores_``)."""
 
     def __init__(self, X_val, y_val, sample_weight_val):
         self.X_val = X_val
         self.y_val = y_val
         self.sample_weight_val = sample_weight_val
+        self.model_scores = []
 
-    def __call__(self, coef, intercept):
-        prediction = safe_sparse_dot(self.X_val, coef.T, dense_output=True) + intercept
-        return [r2_score(self.y_val, prediction[:, 0], sample_weight=self.sample_weight_val)]
+    def __call__(self, v, intercept, wscale):
+        both = np.concatenate([v, wscale[:, None] * v])
+        prediction = safe_sparse_dot(self.X_val, both.T, dense_output=True) + intercept
+        stored, true = (r2_score(self.y_val, prediction[:, j],
+                                 sample_weight=self.sample_weight_val) for j in (0, 1))
+        self.model_scores.append(float(true))
+        return [stored]

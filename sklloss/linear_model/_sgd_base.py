@@ -43,7 +43,7 @@ MAX_INTP = np.iinfo(np.intp).max  # (max_iter and the like beyond it are as good
 REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive",
                      "squared_epsilon_insensitive")
 CLASSIFICATION_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge",
-                         "perceptron") + REGRESSION_LOSSES
+                         "perceptron", "multinomial_log_loss") + REGRESSION_LOSSES
 
 
 class InputConversionError(ValueError, TypeError):
@@ -304,8 +304,9 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         return coef, intercept, average_coef, average_intercept
 
     def _commit(self, result, coef, intercept, average_coef, average_intercept, n_samples,
-                t, dtype, shape):
+                t, dtype, shape, validation_score, reset):
         """Set the public attributes from a successful run."""
+        self._set_curves(result, validation_score, reset)
         self.n_iter_ = int(result["n_iter"].max())
         self.t_ = float(t + self.n_iter_ * n_samples)
         coef = coef.reshape(shape)
@@ -324,6 +325,31 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         else:
             self.coef_ = coef
             self.intercept_ = intercept
+
+    def _set_curves(self, result, validation_score, reset):
+        """loss_curve_, validation_scores_, best_loss_ and best_validation_score_, the
+        learning curves of scikit-learn's MLP, from what the engine recorded as it went
+        (no pass over the data of their own). A fit starts them afresh, partial_fit
+        appends one value per call."""
+        # (epochs, K): per epoch and output, the mean objective. One-vs-rest outputs
+        # stop one by one; a stopped output keeps the objective it stopped at, so that
+        # the sum over outputs is the whole model's objective at every epoch.
+        objectives = np.array(result["objective_curve"], dtype=np.float64).reshape(
+            -1, len(result["n_iter"]))
+        for k, n_iter in enumerate(result["n_iter"]):
+            objectives[n_iter:, k] = objectives[n_iter - 1, k]
+        losses = objectives.sum(axis=1).tolist()
+        scores = None if validation_score is None else list(validation_score.model_scores)
+        if reset or not hasattr(self, "loss_curve_"):
+            self.loss_curve_ = losses
+            self.validation_scores_ = scores
+        else:
+            self.loss_curve_ = self.loss_curve_ + losses
+            if scores is not None:
+                self.validation_scores_ = (self.validation_scores_ or []) + scores
+        self.best_loss_ = None if self.early_stopping else min(self.loss_curve_)
+        self.best_validation_score_ = (None if self.validation_scores_ is None
+                                       else max(self.validation_scores_))
 
     def _transaction(self, fit_function, *args, **kwargs):
         """Run a fit; on any exception restore every attribute, then re-raise."""

@@ -497,7 +497,7 @@ class MultinomialLogLoss(BaseLoss):
     array([[-0.5,  0.5]])
     """
 
-    name = "multinomial"
+    name = "multinomial_log_loss"
     task = "multiclass"
 
     def _check_raw_prediction(self, raw):
@@ -529,7 +529,7 @@ LOSSES = MappingProxyType({
         Hinge, Perceptron, SquaredHinge, ModifiedHuber, MultinomialLogLoss,
     )
 })
-"""Loss name (scikit-learn's SGD names, plus ``"multinomial"``) -> loss class."""
+"""Loss name (scikit-learn's SGD names, plus ``"multinomial_log_loss"``) -> loss class."""
 
 
 def get_loss(name, **params):
@@ -540,8 +540,8 @@ def get_loss(name, **params):
     name : str or BaseLoss
         One of ``LOSSES``: "squared_error", "huber", "epsilon_insensitive",
         "squared_epsilon_insensitive", "log_loss", "hinge", "perceptron",
-        "squared_hinge", "modified_huber", "multinomial". A loss object is returned
-        as it is (no parameters may then be given).
+        "squared_hinge", "modified_huber", "multinomial_log_loss". A loss object is
+        returned as it is (no parameters may then be given).
     **params
         Parameters of the loss, e.g. ``epsilon`` for "huber".
 
