@@ -4,9 +4,10 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 
 import sklloss
-from sklloss.losses import _loss
+from sklloss.losses import LOSSES, _loss
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -29,10 +30,41 @@ def test_readme_quick_start_has_two_commands_and_ci_runs_the_test_one():
     assert commands[1] in ci_lines  # exactly, as a line of its own
 
 
-def test_readme_example_runs():
+def test_readme_python_blocks_run(tmp_path, monkeypatch):
+    """Every ```python block of the README runs, in order, in one namespace (later
+    blocks may use what earlier ones defined, as a reader would), in an empty
+    directory (one writes a file)."""
+    blocks = re.findall(r"^( *)```python\n(.*?)\n *```", _read("README.md"),
+                        flags=re.S | re.M)
+    assert len(blocks) >= 5
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    for _, block in blocks:
+        code = textwrap.dedent(block)
+        exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["probabilities"].shape[1] == 10  # the multinomial block's result
+
+
+def test_readme_shows_every_example_picture():
     readme = _read("README.md")
-    example = re.search(r"## Example\n\n```python\n(.*?)\n```", readme, flags=re.S).group(1)
-    exec(compile(example, "README.md", "exec"), {})
+    shown = set(re.findall(r"!\[[^\]]*\]\((examples/images/[^)]+\.png)\)", readme))
+    on_disk = {f"examples/images/{name}"
+               for name in os.listdir(os.path.join(ROOT, "examples", "images"))}
+    plots = {f"examples/images/{name[:-3]}.png"
+             for name in os.listdir(os.path.join(ROOT, "examples"))
+             if name.startswith("plot_") and name.endswith(".py")}
+    assert len(plots) >= 4
+    assert shown == on_disk == plots
+
+
+def test_readme_loss_table_is_the_losses_docstrings():
+    """One row per loss of sklloss.losses, with the docstring's advice, word for word."""
+    readme = _read("README.md")
+    for name, cls in LOSSES.items():
+        advice = re.search(r"When to use: (.*?)\n\n", cls.__doc__, flags=re.S).group(1)
+        row = re.search(rf"^\| `{name}` \| `{cls.__name__}\(.*$", readme, flags=re.M)
+        assert row, name
+        assert " ".join(advice.split()) in row.group(0), name
 
 
 def test_docstring_examples():

@@ -34,17 +34,26 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
     A drop-in replacement for :class:`sklearn.linear_model.SGDClassifier`: the same
     parameters, defaults, attributes and methods, trained by sklloss's compiled engine.
     Multi-class problems are one-vs-rest, fitted in one pass over the rows per epoch
-    for all classes at once (scikit-learn makes one pass per class).
+    for all classes at once (scikit-learn makes one pass per class); or, with
+    ``loss='multinomial_log_loss'``, one softmax model trained on all classes jointly.
 
     Parameters
     ----------
     loss : str or sklloss.losses loss object, default='hinge'
         'hinge', 'log_loss', 'modified_huber', 'squared_hinge', 'perceptron', or a
         regression loss ('squared_error', 'huber', 'epsilon_insensitive',
-        'squared_epsilon_insensitive') applied to targets in {-1, +1}. A loss object
-        such as ``sklloss.losses.Hinge()`` or ``sklloss.losses.Huber(epsilon=1.0)`` is
-        accepted too (its own ``epsilon`` then replaces the ``epsilon`` parameter), so
-        that a ``GridSearchCV`` can sweep over loss objects.
+        'squared_epsilon_insensitive') applied to targets in {-1, +1}: one-vs-rest.
+        'multinomial_log_loss' (not in scikit-learn's SGD) trains one multinomial
+        logistic regression: at each row, the K raw predictions go through the
+        softmax, and the categorical cross-entropy's gradient updates all K weight
+        vectors together; it minimises the mean of log(sum_k exp(p_k)) - p_y plus
+        the penalty of all K vectors. ``predict_proba`` is the softmax. With two
+        classes, the model is stored as one row like scikit-learn's binary models (the
+        difference of the two softmax outputs). A loss object such as
+        ``sklloss.losses.Hinge()``, ``sklloss.losses.MultinomialLogLoss()`` or
+        ``sklloss.losses.Huber(epsilon=1.0)`` is accepted too (its own ``epsilon``
+        then replaces the ``epsilon`` parameter), so that a ``GridSearchCV`` can sweep
+        over loss objects.
     penalty : {'l2', 'l1', 'elasticnet', None}, default='l2'
         The regularization term.
     alpha : float, default=0.0001
@@ -66,7 +75,8 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         Epsilon of 'huber', 'epsilon_insensitive' and 'squared_epsilon_insensitive'.
     n_jobs : int, default=None
         Threads over which the one-vs-rest classes are split; the result does not
-        depend on it. ``None`` means 1, -1 all processors.
+        depend on it. ``None`` means 1, -1 all processors. (A multinomial model runs
+        in one thread: its classes depend on each other at every row.)
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling and the early-stopping split.
     learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive', 'pa1', 'pa2'}, \
@@ -79,7 +89,8 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         Exponent of the 'invscaling' schedule.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified) and stop when the
-        validation accuracy stalls.
+        validation accuracy stalls: each one-vs-rest class on its own binary accuracy,
+        as in scikit-learn; a multinomial model on its accuracy.
     validation_fraction : float in (0, 1), default=0.1
         Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=5
@@ -103,6 +114,20 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
     classes_ : ndarray of shape (n_classes,)
     loss_function_ : str
         The loss's name.
+    loss_curve_ : list of float
+        The training objective of each epoch, as in scikit-learn's MLP: the mean over
+        the epoch's rows of the loss at the weights the row met, plus the penalty
+        (what ``tol`` watches; it costs no pass over the data). One-vs-rest sums its
+        classes' objectives, a class that has stopped keeping its last one. ``fit``
+        starts it afresh (``len(loss_curve_) == n_iter_``); ``partial_fit`` appends one
+        value per call.
+    best_loss_ : float or None
+        The minimum of ``loss_curve_``; None with early stopping.
+    validation_scores_ : list of float or None
+        With early stopping, the accuracy of the model on the held-out rows after
+        each epoch; otherwise None.
+    best_validation_score_ : float or None
+        The maximum of ``validation_scores_``; None without early stopping.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined when X has feature names that are all strings.
@@ -375,11 +400,13 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
 
     @available_if(_check_proba)
     def predict_proba(self, X):
-        """Probability estimates (log_loss and modified_huber only).
+        """Probability estimates (log_loss, multinomial_log_loss and modified_huber).
 
         Binary log loss gives the logistic sigmoid of the decision function; for
         several classes the one-vs-rest estimates are normalised (Zadrozny and Elkan,
-        2002). Modified Huber gives (clip(decision, -1, 1) + 1) / 2, normalised.
+        2002). The multinomial loss gives the softmax of the decision function (the
+        sigmoid for two classes). Modified Huber gives (clip(decision, -1, 1) + 1) / 2,
+        normalised.
 
         Parameters
         ----------
@@ -422,7 +449,8 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
 
     @available_if(_check_proba)
     def predict_log_proba(self, X):
-        """Log of the probability estimates (log_loss and modified_huber only).
+        """Log of the probability estimates (log_loss, multinomial_log_loss and
+        modified_huber).
 
         Parameters
         ----------
@@ -476,6 +504,12 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     intercept_ : ndarray of shape (1,)
     n_iter_ : int
     t_ : float
+    loss_curve_ : list of float
+        The training objective of each epoch (see :class:`SGDClassifier`).
+    best_loss_ : float or None
+    validation_scores_ : list of float or None
+        With early stopping, the R² of the model on the held-out rows after each epoch.
+    best_validation_score_ : float or None
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
 

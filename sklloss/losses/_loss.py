@@ -312,6 +312,9 @@ class SquaredError(BaseLoss):
 
     ``loss(y, p) = 1/2 (y - p)^2``, derivative ``p - y``.
 
+    When to use: least-squares regression, the conditional mean; every residual
+    counts by its square, so a few gross outliers can dominate.
+
     Examples
     --------
     >>> from sklloss.losses import SquaredError
@@ -329,6 +332,9 @@ class Huber(_EpsilonLoss):
     With ``r = y - p``: ``loss = 1/2 r^2`` if ``|r| <= epsilon`` else
     ``epsilon |r| - 1/2 epsilon^2``; derivative ``p - y`` clipped to
     ``[-epsilon, epsilon]``.
+
+    When to use: regression with outliers in y: quadratic for residuals within
+    epsilon, linear beyond, so a gross error pulls no harder than epsilon.
 
     Parameters
     ----------
@@ -351,6 +357,9 @@ class EpsilonInsensitive(_EpsilonLoss):
 
     ``loss = max(0, |y - p| - epsilon)``; derivative ``-1`` if ``y - p > epsilon``,
     ``+1`` if ``p - y > epsilon``, else ``0``.
+
+    When to use: linear support vector regression: residuals within epsilon cost
+    nothing, larger ones linearly; robust to outliers.
 
     Parameters
     ----------
@@ -375,6 +384,9 @@ class SquaredEpsilonInsensitive(_EpsilonLoss):
     ``-2 (r - epsilon)`` if ``r > epsilon``, ``-2 (r + epsilon)`` if
     ``r < -epsilon``, else ``0``.
 
+    When to use: support vector regression with a smooth, quadratic cost outside the
+    epsilon tube.
+
     Parameters
     ----------
     epsilon : float >= 0, default=0.1
@@ -398,6 +410,9 @@ class LogLoss(BaseLoss):
     ``loss = log(1 + exp(-z))``, derivative ``-y / (1 + exp(z))``. Evaluated as
     ``max(-z, 0) + log1p(exp(-|z|))``, finite and accurate for every finite ``p``.
 
+    When to use: logistic regression: calibrated probabilities (predict_proba); one-
+    vs-rest for several classes.
+
     Examples
     --------
     >>> from sklloss.losses import LogLoss
@@ -414,6 +429,9 @@ class Hinge(BaseLoss):
 
     With ``z = y p``: ``loss = max(0, 1 - z)``; derivative ``-y`` if ``z <= 1``
     else ``0`` (scikit-learn's subgradient at the kink).
+
+    When to use: a linear SVM (the classifier's default): maximum margin; no
+    probabilities.
 
     Examples
     --------
@@ -432,6 +450,8 @@ class Perceptron(BaseLoss):
     With ``z = y p``: ``loss = max(0, -z)``; derivative ``-y`` if ``z <= 0`` else
     ``0``.
 
+    When to use: the perceptron: learns only from mistakes; a fast baseline.
+
     Examples
     --------
     >>> from sklloss.losses import Perceptron
@@ -448,6 +468,8 @@ class SquaredHinge(BaseLoss):
 
     With ``z = y p``: ``loss = max(0, 1 - z)^2``; derivative ``-2 y (1 - z)`` if
     ``z < 1`` else ``0``.
+
+    When to use: a smooth linear SVM (L2-SVM): margin violations cost their square.
 
     Examples
     --------
@@ -467,6 +489,9 @@ class ModifiedHuber(BaseLoss):
     derivative ``0`` if ``z >= 1``, ``-2 y (1 - z)`` if ``-1 <= z < 1``, ``-4 y`` if
     ``z < -1``.
 
+    When to use: a classifier tolerant of outliers that still gives rough
+    probabilities: a smoothed hinge, linear for badly misclassified rows.
+
     Examples
     --------
     >>> from sklloss.losses import ModifiedHuber
@@ -485,6 +510,10 @@ class MultinomialLogLoss(BaseLoss):
     ``loss = log(sum_k exp(p_k)) - p_y``, derivative ``softmax(p)_k - [k == y]``
     (shape (n, K)). Computed with the row maximum subtracted (log-sum-exp), so
     every finite input gives a finite result.
+
+    When to use: multi-class logistic (softmax) regression: one joint model with
+    calibrated multi-class probabilities (SGDClassifier's
+    loss='multinomial_log_loss').
 
     Examples
     --------
