@@ -46,10 +46,64 @@ def check_minimize(stdout):
     assert "All checks passed" in stdout
 
 
+SCHEDULES = ("optimal", "constant", "invscaling", "adaptive")
+
+
+def check_learning_curves(stdout):
+    epochs = re.search(r"^loss_curve_ with tol=None, max_iter=(\d+):", stdout, flags=re.M)
+    assert epochs, stdout
+    epochs = int(epochs.group(1))
+    # one loss_curve_ per schedule: one finite value per epoch (NUMBER matches no nan/inf)
+    curves = re.findall(rf"^  (\w+) +(\d+) values, n_iter_ (\d+): first {NUMBER}, "
+                        rf"last {NUMBER}, min {NUMBER}, last - F\* {NUMBER}$",
+                        stdout, flags=re.M)
+    assert tuple(row[0] for row in curves) == SCHEDULES, stdout
+    for name, n_values, n_iter, *values in curves:
+        assert int(n_values) == int(n_iter) == epochs, (name, stdout)
+        first, last, smallest, _ = map(float, values)
+        assert smallest <= min(first, last), (name, stdout)
+    # with early stopping: one validation score per epoch run, the best one an accuracy
+    stopped = re.findall(rf"^  (\w+) +(\d+) values, n_iter_ (\d+): best_validation_score_ "
+                         rf"{NUMBER} at epoch (\d+), last {NUMBER}$", stdout, flags=re.M)
+    assert tuple(row[0] for row in stopped) == SCHEDULES, stdout
+    for name, n_values, n_iter, best, best_epoch, last in stopped:
+        assert int(n_values) == int(n_iter) >= int(best_epoch) >= 1, (name, stdout)
+        assert 0 <= float(last) <= float(best) <= 1, (name, stdout)
+    # a ratio for every timing row, binary and one-vs-rest (its value is not a test matter)
+    timings = re.findall(rf"^  (binary|10-class OvR) +(\d+) samples: sklloss +{NUMBER} ms, "
+                         rf"scikit-learn +{NUMBER} ms, ratio sklloss/scikit-learn {NUMBER}$",
+                         stdout, flags=re.M)
+    assert {row[0] for row in timings} == {"binary", "10-class OvR"}, stdout
+    assert len(timings) >= 4, stdout
+    assert all(float(row[4]) > 0 for row in timings), stdout
+
+
+def check_multinomial(stdout):
+    scores = {}
+    for name in ("one-vs-rest", "multinomial"):
+        row = re.search(rf"^{name} .*: held-out log loss {NUMBER}, accuracy {NUMBER}; "
+                        rf"recall A {NUMBER}, B {NUMBER}, C {NUMBER}$", stdout, flags=re.M)
+        assert row, (name, stdout)
+        scores[name] = [float(value) for value in row.groups()]
+    ovr_log_loss, ovr_accuracy, _, ovr_recall_b, _ = scores["one-vs-rest"]
+    log_loss, accuracy, _, recall_b, _ = scores["multinomial"]
+    # the softmax model is better where one-vs-rest is known to fail (the held-out log
+    # losses are about 0.33 and 0.19), most of all on the middle class
+    assert log_loss < ovr_log_loss - 0.05, stdout
+    assert accuracy > ovr_accuracy, stdout
+    assert recall_b > ovr_recall_b + 0.2, stdout
+    # why: one-vs-rest's "B vs rest" model is almost flat
+    flat = re.search(rf"^one-vs-rest 'B vs rest' sigmoid over all the points: {NUMBER} to "
+                     rf"{NUMBER}", stdout, flags=re.M)
+    assert flat and float(flat.group(2)) - float(flat.group(1)) < 0.1, stdout
+
+
 EXAMPLES = [
     ("plot_loss_functions.py", "plot_loss_functions.png", check_loss_functions),
     ("plot_robust_regression.py", "plot_robust_regression.png", check_robust_regression),
     ("minimize_with_loss_kernels.py", None, check_minimize),
+    ("plot_learning_curves.py", "plot_learning_curves.png", check_learning_curves),
+    ("plot_multinomial.py", "plot_multinomial.png", check_multinomial),
 ]
 
 

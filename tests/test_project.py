@@ -134,3 +134,18 @@ def test_gradient_descent_example_reaches_scikit_learns_solution():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.main() < 1e-4  # same coefficients as LogisticRegression's lbfgs
+
+
+def test_multinomial_benchmark_fast_smoke(tmp_path):
+    """benchmarks/multinomial_vs_ovr.py --fast runs and writes both tables."""
+    script = os.path.join(ROOT, "benchmarks", "multinomial_vs_ovr.py")
+    result = subprocess.run([sys.executable, script, "--fast", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    table = (tmp_path / "multinomial_vs_ovr_fast.md").read_text()
+    per_loss = re.findall(r"^\| (\w+) \(\d+ classes\) \| `(\w+)` \| ([0-9.]+) ± ", table,
+                          flags=re.M)
+    assert [(name, loss) for name, loss, _ in per_loss] == [
+        (name, loss) for name in ("digits", "wine", "synthetic")
+        for loss in ("log_loss", "multinomial_log_loss")]
+    assert len(re.findall(r"^\| \w+ \(\d+ classes\) \| [-+]", table, flags=re.M)) == 3

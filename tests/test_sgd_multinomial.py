@@ -5,6 +5,7 @@ the MultinomialLogLoss object, scikit-learn's LogisticRegression (lbfgs) at the 
 objective, the softmax, and equivalences (class weights = sample weights, partial_fit
 chunks = fit, threads, dtypes).
 """
+import re
 import warnings
 
 import numpy as np
@@ -104,7 +105,13 @@ def test_predict_proba_is_the_softmax_of_the_decision_function():
     probabilities = model.predict_proba(X_WINE)
     np.testing.assert_allclose(probabilities, softmax(decision, axis=1), rtol=1e-12)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-12)
-    np.testing.assert_allclose(model.predict_log_proba(X_WINE), np.log(probabilities))
+    np.testing.assert_allclose(model.predict_log_proba(X_WINE), np.log(probabilities),
+                               rtol=1e-12, atol=1e-12)
+    # far from the data a probability underflows to 0; its log stays finite (log-softmax)
+    far = model.predict_log_proba(1e4 * X_WINE[:5])
+    assert np.all(np.isfinite(far)) and np.any(far < -800)
+    np.testing.assert_allclose(far, (lambda d: d - d.max(axis=1, keepdims=True))(
+        model.decision_function(1e4 * X_WINE[:5])), rtol=1e-12)
     np.testing.assert_array_equal(model.predict(X_WINE),
                                   model.classes_[np.argmax(probabilities, axis=1)])
     # the model's own training loss, from the kernels, is what predict_proba implies
@@ -216,3 +223,16 @@ def test_warm_start_and_coef_init_continue_the_model():
 def test_pa_schedules_are_refused_with_the_multinomial_loss():
     with pytest.raises(ValueError, match="Learning rate 'pa1' only works with loss 'hinge'"):
         SGDClassifier(loss="multinomial_log_loss", learning_rate="pa1").fit(X_WINE, Y_WINE)
+
+
+def test_verbose_prints_one_line_per_epoch_for_the_whole_model(capsys):
+    model = _quiet_fit(SGDClassifier(loss="multinomial_log_loss", verbose=1, max_iter=4,
+                                     tol=None, random_state=0), X_WINE, Y_WINE)
+    out = capsys.readouterr().out
+    assert out.count("-- Epoch") == 4
+    lines = [line for line in out.splitlines() if line.startswith("Norm:")]
+    assert len(lines) == 4
+    norm, objective = (float(v) for v in re.search(
+        r"Norm: ([0-9.]+), .*Objective: ([0-9.]+)", lines[-1]).groups())
+    assert norm == pytest.approx(np.linalg.norm(model.coef_), abs=0.01)
+    assert objective == pytest.approx(model.loss_curve_[-1], abs=1e-6)

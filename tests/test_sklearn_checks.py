@@ -37,8 +37,7 @@ def test_sklearn_estimator_checks(estimator, check):
 @parametrize_with_checks(
     [SGDClassifier(loss="log_loss", average=True, penalty="elasticnet"),
      SGDClassifier(loss="multinomial_log_loss"),
-     SGDClassifier(loss=MultinomialLogLoss(), average=True, penalty="elasticnet",
-                   early_stopping=True),
+     SGDClassifier(loss=MultinomialLogLoss(), average=True, penalty="elasticnet"),
      SGDRegressor(loss="huber", learning_rate="adaptive", average=10, penalty="l1")],
     expected_failed_checks=lambda estimator: SKLEARN_DECLARED_XFAILS,
 )

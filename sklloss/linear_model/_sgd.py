@@ -11,6 +11,7 @@ from sklearn.utils.extmath import safe_sparse_dot, softmax
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from joblib import effective_n_jobs
+from scipy.special import log_softmax
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..losses import BaseLoss
@@ -19,6 +20,7 @@ from ._sgd_base import (
     DEFAULT_EPSILON,
     MAX_INT,
     REGRESSION_LOSSES,
+    SKLEARN_CLASSIFICATION_LOSSES,
     _BaseSGD,
     converting,
     loss_table,
@@ -157,7 +159,9 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
     }
     _allowed_losses = CLASSIFICATION_LOSSES
     _is_classifier = True
-    loss_functions = loss_table(CLASSIFICATION_LOSSES)
+    # scikit-learn's table, of scikit-learn's losses: code that reads it (e.g. to
+    # loop over the losses that have predict_proba) sees what it expects
+    loss_functions = loss_table(SKLEARN_CLASSIFICATION_LOSSES)
 
     def __init__(
         self,
@@ -421,10 +425,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         if self._loss_name() == "log_loss":
             return self._predict_proba_lr(X)
         if self._loss_name() == "multinomial_log_loss":
-            scores = self._decision_scores(X)
-            if scores.shape[1] == 1:  # two classes: the softmax of (0, decision)
-                scores = np.hstack([np.zeros_like(scores), scores])
-            return softmax(scores, copy=False)
+            return softmax(self._softmax_scores(X), copy=False)
         scores = self.decision_function(X)
         binary = len(self.classes_) == 2
         if binary:
@@ -460,7 +461,17 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         -------
         ndarray of shape (n_samples, n_classes)
         """
+        if self._loss_name() == "multinomial_log_loss":
+            # log-softmax, finite where the probability underflows to 0
+            return log_softmax(self._softmax_scores(X), axis=1)
         return np.log(self.predict_proba(X))
+
+    def _softmax_scores(self, X):
+        """The multinomial model's K scores (two classes: (0, decision))."""
+        scores = self._decision_scores(X)
+        if scores.shape[1] == 1:
+            scores = np.hstack([np.zeros_like(scores), scores])
+        return scores
 
 
 class SGDRegressor(RegressorMixin, _BaseSGD):

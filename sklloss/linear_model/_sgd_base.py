@@ -42,8 +42,10 @@ MAX_INTP = np.iinfo(np.intp).max  # (max_iter and the like beyond it are as good
 
 REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive",
                      "squared_epsilon_insensitive")
-CLASSIFICATION_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge",
-                         "perceptron", "multinomial_log_loss") + REGRESSION_LOSSES
+SKLEARN_CLASSIFICATION_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge",
+                                 "perceptron") + REGRESSION_LOSSES
+# sklloss adds the multinomial loss, which scikit-learn's SGD does not have
+CLASSIFICATION_LOSSES = SKLEARN_CLASSIFICATION_LOSSES + ("multinomial_log_loss",)
 
 
 class InputConversionError(ValueError, TypeError):
