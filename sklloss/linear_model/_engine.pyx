@@ -306,17 +306,21 @@ cdef inline double _eta(const Settings* s, const Output* o, double t) noexcept n
 cdef inline double _raw(const Settings* s, Output* o, const floating* w,
                         const floating* x, const index_t* idx, Py_ssize_t nnz,
                         double* p_lin) noexcept nogil:
-    """The raw prediction <w, x> + b (stores <w, x> in p_lin); adds the penalty of
-    the weights it was made with to the objective."""
+    """The raw prediction <w, x> + b; stores <w, x> in p_lin."""
     p_lin[0] = _dot(w, x, idx, nnz) * o.wscale
     cdef double p = p_lin[0] + o.intercept
     if not fabs(p) <= s.float_max:  # (NaN too) the model's predictions would overflow
         o.overflow = True
+    return p
+
+
+cdef inline void _add_penalty(const Settings* s, Output* o) noexcept nogil:
+    """Adds the penalty of the weights before the step to the objective (after the
+    loss, in scikit-learn's order, so that the sums round alike)."""
     if s.learning_rate < PA1 and s.penalty != NO_PENALTY:
         # SGD minimises alpha * ((1 - l1_ratio) / 2 ||w||^2 + l1_ratio ||w||_1)
         o.objective += s.alpha * ((1.0 - s.l1_ratio) * 0.5 * o.sq_norm
                                   + s.l1_ratio * o.l1_norm)
-    return p
 
 
 cdef inline void _step(loss_params_t params, const Settings* s, Output* o,
@@ -331,6 +335,7 @@ cdef inline void _step(loss_params_t params, const Settings* s, Output* o,
     loss = loss_value_grad(params, yk, p, &dloss)
     o.sumloss += loss
     o.objective += loss
+    _add_penalty(s, o)
 
     if s.learning_rate == PA1:
         # (_epoch skips zero rows under PA-I, so xsq > 0 here)
@@ -368,6 +373,8 @@ cdef inline void _step_multinomial(const Settings* s, Output* outs, Py_ssize_t K
     loss = loss_grad_multinomial(raw, K, y, grad)
     outs[0].sumloss += loss
     outs[0].objective += loss
+    for k in range(K):
+        _add_penalty(s, &outs[k])
     for k in range(K):
         _apply(s, &outs[k], coef + k * d, avg_coef + k * d if avg_coef != NULL else NULL,
                q + k * d if q != NULL else NULL, d, x, idx, nnz, xsq, p_lin[k], eta,
