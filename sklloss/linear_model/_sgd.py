@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import safe_sparse_dot, softmax
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
-from joblib import effective_n_jobs
+from joblib import cpu_count
 from scipy.special import log_softmax
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -363,7 +363,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
                 X[validation_mask], codes[validation_mask], sample_weight[validation_mask],
                 pos_label, multinomial)
         t = getattr(self, "t_", 1.0) if not reset else 1.0
-        n_threads = min(max(1, effective_n_jobs(self.n_jobs)), n_outputs)
+        n_threads = _n_threads(self.n_jobs, n_outputs)
         result = self._run_engine(
             X, codes, sample_weight, coef=coef, intercept=intercept,
             average_coef=average_coef, average_intercept=average_intercept,
@@ -697,6 +697,22 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             Predicted target values.
         """
         return self._decision_scores(X).ravel()
+
+
+def _n_threads(n_jobs, n_outputs):
+    """The engine's threads for `n_jobs`: this machine's OpenMP threads, so None is one
+    and -1 this machine's processors. (joblib's effective_n_jobs would read the active
+    joblib backend: inside a GridSearchCV on the Dask backend it reports the whole
+    cluster's cores, and every fit on a one-thread worker would start that many
+    threads.) At most one per output."""
+    if n_jobs == 0:
+        raise ValueError("n_jobs == 0 has no meaning: use None or 1 for one thread, -1 "
+                         "for all processors.")
+    if n_jobs is None:
+        n_jobs = 1
+    elif n_jobs < 0:
+        n_jobs = max(cpu_count() + 1 + n_jobs, 1)
+    return max(1, min(n_jobs, n_outputs))
 
 
 class _ValidationAccuracy:
