@@ -102,7 +102,7 @@ def main(fast=False, scheduler=None):
               f"{bool(da.allclose(probabilities.sum(axis=1), 1.0).compute())}")
 
         # 3. GridSearchCV over losses on the cluster, through joblib's Dask backend
-        X_small, y_small = dask.compute(X[:rows_per_block * 2], y[:rows_per_block * 2])
+        X_small, y_small = dask.compute(X[:rows_per_block], y[:rows_per_block])
         search = GridSearchCV(
             SGDClassifier(random_state=0),
             {"loss": ["hinge", "log_loss", "multinomial_log_loss", MultinomialLogLoss(),
