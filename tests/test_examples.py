@@ -98,19 +98,64 @@ def check_multinomial(stdout):
     assert flat and float(flat.group(2)) - float(flat.group(1)) < 0.1, stdout
 
 
+def check_out_of_core(stdout):
+    for name in ("dense", "CSR"):
+        sizes = re.search(rf"^{name}: file {NUMBER} MB .* chunks of {NUMBER} MB .*: (\d+) "
+                          rf"chunks per pass, (\d+) passes, {NUMBER} MB streamed",
+                          stdout, flags=re.M)
+        memory = re.search(rf"^{name} streamed: peak RssAnon growth {NUMBER} MB .*; "
+                           rf"tracemalloc peak per partial_fit call {NUMBER} MB",
+                           stdout, flags=re.M)
+        in_memory = re.search(rf"^{name} in-memory fit: RssAnon growth {NUMBER} MB",
+                              stdout, flags=re.M)
+        accuracy = re.search(rf"^{name} held-out accuracy: streamed {NUMBER} \(\d+ passes\), "
+                             rf"in-memory fit {NUMBER}$", stdout, flags=re.M)
+        assert sizes and memory and in_memory and accuracy, (name, stdout)
+        file, chunk, n_chunks, passes, streamed = map(float, sizes.groups())
+        rss_peak, traced_peak = map(float, memory.groups())
+        # a file of many chunks, streamed several times
+        assert n_chunks >= 15 and file >= 15 * chunk and streamed >= 2 * file, (name, stdout)
+        # the chunks are read where they are, in the file's pages: the process's own
+        # memory and what the calls allocate stay below a chunk's size or so (no copy
+        # of a chunk, let alone of the file), while a fit in memory holds the file
+        assert traced_peak < chunk, (name, stdout)
+        assert rss_peak < min(3 * chunk, file / 5), (name, stdout)
+        assert float(in_memory.group(1)) > 0.9 * file, (name, stdout)
+        # and the streamed model is as good as the one fitted in memory
+        streamed_accuracy, memory_accuracy = map(float, accuracy.groups())
+        assert streamed_accuracy > 0.8, (name, stdout)
+        assert abs(streamed_accuracy - memory_accuracy) < 0.03, (name, stdout)
+
+
+def check_dask_incremental(stdout):
+    assert re.search(r"^cluster: 2 workers at tcp://", stdout, flags=re.M), stdout
+    incremental = re.search(rf"^Incremental: \d+ passes in .*held-out accuracy {NUMBER}",
+                            stdout, flags=re.M)
+    assert incremental and float(incremental.group(1)) > 0.9, stdout
+    predicted = re.search(rf"^ParallelPostFit: predicted .* training accuracy {NUMBER}, "
+                          r"probability rows sum to 1: True$", stdout, flags=re.M)
+    assert predicted and float(predicted.group(1)) > 0.9, stdout
+    search = re.search(rf"^GridSearchCV on the dask backend .* 10 candidates x 3 folds .*"
+                       rf"\(cv accuracy {NUMBER}\)$", stdout, flags=re.M)
+    assert search and float(search.group(1)) > 0.9, stdout
+
+
 EXAMPLES = [
     ("plot_loss_functions.py", "plot_loss_functions.png", check_loss_functions),
     ("plot_robust_regression.py", "plot_robust_regression.png", check_robust_regression),
     ("minimize_with_loss_kernels.py", None, check_minimize),
     ("plot_learning_curves.py", "plot_learning_curves.png", check_learning_curves),
     ("plot_multinomial.py", "plot_multinomial.png", check_multinomial),
+    ("plot_out_of_core.py", "plot_out_of_core.png", check_out_of_core),
+    ("dask_incremental.py", None, check_dask_incremental),
 ]
 
 
-def run_example(script, out_dir):
+def run_example(script, out_dir, writes_figure=True):
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONIOENCODING="utf-8")
+    out = ["--out", str(out_dir)] if writes_figure else []
     result = subprocess.run(
-        [sys.executable, os.path.join(EXAMPLES_DIR, script), "--fast", "--out", str(out_dir)],
+        [sys.executable, os.path.join(EXAMPLES_DIR, script), "--fast", *out],
         cwd=out_dir, env=env, capture_output=True, encoding="utf-8", timeout=120,
     )
     assert result.returncode == 0, (
@@ -121,7 +166,7 @@ def run_example(script, out_dir):
 
 @pytest.mark.parametrize("script, png, check", EXAMPLES, ids=[row[0] for row in EXAMPLES])
 def test_example_runs(script, png, check, tmp_path):
-    stdout = run_example(script, tmp_path)
+    stdout = run_example(script, tmp_path, writes_figure=png is not None)
     written = sorted(path.name for path in tmp_path.iterdir())
     assert written == ([png] if png else []), written
     if png:
@@ -131,7 +176,7 @@ def test_example_runs(script, png, check, tmp_path):
     check(stdout)
 
 
-def test_every_plot_example_is_run():
-    scripts = {name for name in os.listdir(EXAMPLES_DIR)
-               if name.startswith("plot_") and name.endswith(".py")}
-    assert scripts <= {row[0] for row in EXAMPLES}
+def test_every_example_is_run():
+    # (gradient_descent_logistic.py has its own test in test_project.py)
+    scripts = {name for name in os.listdir(EXAMPLES_DIR) if name.endswith(".py")}
+    assert scripts - {"gradient_descent_logistic.py"} == {row[0] for row in EXAMPLES}

@@ -738,6 +738,8 @@ class _ValidationAccuracy:
         # one product for both: the stored vectors v and the true weights wscale * v
         both = np.concatenate([v, wscale[:, None] * v]) if not self.multinomial else \
             wscale[:, None] * v
+        # in X's dtype: float32 X_val times a float64 model would be upcast, a copy
+        both = both.astype(self.X_val.dtype, copy=False)
         decision = safe_sparse_dot(self.X_val, both.T, dense_output=True)
         decision += np.tile(intercept, both.shape[0] // K)
         true = decision[:, -K:]
@@ -762,7 +764,7 @@ class _R2:
         self.model_scores = []
 
     def __call__(self, v, intercept, wscale):
-        both = np.concatenate([v, wscale[:, None] * v])
+        both = np.concatenate([v, wscale[:, None] * v]).astype(self.X_val.dtype, copy=False)
         prediction = safe_sparse_dot(self.X_val, both.T, dense_output=True) + intercept
         stored, true = (r2_score(self.y_val, prediction[:, j],
                                  sample_weight=self.sample_weight_val) for j in (0, 1))
