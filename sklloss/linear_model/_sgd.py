@@ -326,19 +326,17 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         continuing = not reset and getattr(self, "coef_", None) is not None
         model = self._continue_or_start(continuing, n_outputs, X.shape[1], X.dtype,
                                         coef_init, intercept_init)
-        if multinomial:
-            # one softmax output per class; a binary model is stored as scikit-learn
-            # stores it, one row: the difference of the two outputs, which is all the
-            # softmax depends on. It trains as the pair (-row / 2, +row / 2): both
-            # outputs' gradients are opposite, so they stay opposite.
-            if n_classes == 2:
-                model = [np.concatenate([-part / 2, part / 2]) for part in model]
-            pos_label = np.arange(n_classes, dtype=np.float64)  # (unused)
-            weight_pos, weight_neg = class_weight, np.ones(n_classes)
-        elif n_classes == 2:
+        if multinomial and n_classes == 2:
+            # a binary softmax model is stored as scikit-learn stores binary models, one
+            # row: the difference of the two outputs, which is all the softmax depends
+            # on. It trains as the pair (-row / 2, +row / 2): both outputs' gradients
+            # are opposite, so they stay opposite.
+            model = [np.concatenate([-part / 2, part / 2]) for part in model]
+        if n_classes == 2 and not multinomial:
             pos_label = np.array([1.0])
             weight_pos, weight_neg = class_weight[1:2], class_weight[0:1]
         else:
+            # one output per class (a softmax model reads only the class weights)
             pos_label = np.arange(n_classes, dtype=np.float64)
             weight_pos, weight_neg = class_weight, np.ones(n_classes)
         coef, intercept, average_coef, average_intercept = model
