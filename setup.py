@@ -1,5 +1,8 @@
 """Build the Cython extensions.
 
+The compiled modules go into the wheel and, as with an in-place build, next to their
+sources in the tree that was built (see BuildExt.run).
+
 -O3, OpenMP when the compiler has it (the kernels then run serially: `prange` without
 OpenMP is a plain loop), no -ffast-math (NaN/inf checks rely on IEEE semantics) and
 no -march=native (the wheel must run on any x86-64).
@@ -30,6 +33,7 @@ COMPILER_DIRECTIVES = {
 EXTENSIONS = [
     Extension("sklloss.losses._kernels", ["sklloss/losses/_kernels.pyx"]),
     Extension("sklloss.linear_model._engine", ["sklloss/linear_model/_engine.pyx"]),
+    Extension("sklloss.linear_model._checks", ["sklloss/linear_model/_checks.pyx"]),
 ]
 
 
@@ -77,6 +81,19 @@ class BuildExt(build_ext):
                 # those symbols stay unversioned and bind to glibc's old wrappers.
                 ext.libraries = ["m"] + ext.libraries
         super().build_extensions()
+
+    def run(self):
+        super().run()
+        if not self.inplace:
+            # Place the compiled modules next to their sources too, as an in-place
+            # build does. Python started in the clone's root (`python -m sklloss`,
+            # `python -c "import sklloss"`, a notebook) puts the root first on
+            # sys.path, so the source tree shadows the installed package; with its
+            # extensions in place it works like the installed one.
+            try:
+                self.copy_extensions_to_source()
+            except OSError as error:  # (a read-only tree: the installed package works)
+                sys.stderr.write(f"sklloss: extensions not copied into the tree: {error}\n")
 
 
 setup(

@@ -1,7 +1,18 @@
 """sklloss: compiled loss kernels and SGD linear models for scikit-learn users."""
 import os
 
-from . import losses
+try:
+    from . import losses
+except ImportError as error:  # pragma: no cover - depends on how it was built
+    _here = os.path.dirname(os.path.abspath(__file__))
+    if not any(name.startswith("_kernels.") and name.endswith((".so", ".pyd"))
+               for name in os.listdir(os.path.join(_here, "losses"))):
+        raise ImportError(
+            f"sklloss is being imported from {_here}, a source tree whose compiled "
+            "extensions are not built: run `pip install .` in its parent directory "
+            "(that builds them there too), or start Python in another directory to "
+            "use an installed sklloss.") from error
+    raise
 from .linear_model import InputConversionError, SGDClassifier, SGDRegressor
 
 __version__ = "0.1.0.dev0"

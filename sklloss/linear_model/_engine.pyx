@@ -28,6 +28,7 @@
 
 from cython cimport floating
 from cython.parallel cimport prange
+from libc.float cimport DBL_MAX, FLT_MAX
 from libc.math cimport INFINITY, fabs, isfinite, pow, sqrt
 from libc.stdint cimport int32_t, int64_t, uint32_t
 from libc.stdlib cimport free, malloc
@@ -604,7 +605,7 @@ cdef object _run(int loss_code, double epsilon, Settings* s,
     cdef bint main_thread = threading.current_thread() is threading.main_thread()
     cdef int status = OK
     # without validation rows every row trains: the epoch runs `order` itself
-    cdef bint holdout = np.any(np.asarray(validation_mask))
+    cdef bint holdout = validation_mask is not None and np.any(np.asarray(validation_mask))
     cdef Py_ssize_t[::1] train_order = np.empty(n_all if holdout else 1, dtype=np.intp)
     cdef Py_ssize_t* rows = &train_order[0] if holdout else &order[0]
     cdef Py_ssize_t[::1] learned = np.zeros(max(K, 1), dtype=np.intp)
@@ -824,21 +825,11 @@ cdef void _print_joint_epoch(Py_ssize_t epoch, const floating* coef, Py_ssize_t 
     print(line)
 
 
-def fit_epochs(str loss, double epsilon,
-               floating[:, ::1] coef, double[::1] intercept,
-               floating[:, ::1] average_coef, double[::1] average_intercept,
-               const floating[::1] X_data, const index_t[::1] X_indices,
-               const index_t[::1] X_indptr, bint sparse, Py_ssize_t n_features,
-               const floating[::1] y, const floating[::1] sample_weight,
-               const double[::1] pos_label, const double[::1] weight_pos,
-               const double[::1] weight_neg, Py_ssize_t[::1] order,
-               const unsigned char[::1] validation_mask,
-               bint classification, int penalty, double alpha, double l1_ratio, int learning_rate,
-               double eta0, double power_t, bint fit_intercept, double intercept_decay,
-               double average, Py_ssize_t max_iter, double tol, Py_ssize_t n_iter_no_change,
-               bint shuffle, uint32_t seed, double t, object validation_score=None,
-               int verbose=0, int n_threads=1):
-    """Run up to `max_iter` epochs of SGD for K = coef.shape[0] linear outputs.
+cdef class EngineSettings:
+    """The hyperparameters of a fit, checked and converted once.
+
+    The estimators build one per set of hyperparameters and hand it to every
+    `fit_epochs` call made with them (a stream of partial_fit calls builds it once).
 
     Parameters
     ----------
@@ -847,25 +838,91 @@ def fit_epochs(str loss, double epsilon,
         model, updated together at every row on the categorical cross-entropy; y holds
         class numbers 0..K-1, weight_pos the K class weights, and the outputs stop
         together on their summed objective (or on scores[0]). It runs in one thread.
+    classification : y holds class codes (see `fit_epochs`).
+    penalty, learning_rate : codes of PENALTIES / LEARNING_RATES.
+    alpha, l1_ratio, eta0, power_t, fit_intercept : as in scikit-learn's SGD.
+    average : sample count at which averaging starts (0: no averaging).
+    tol, n_iter_no_change : the stopping rule (tol = -inf: never stop early).
+    shuffle : shuffle the rows before each epoch.
+    verbose : print a line per epoch when > 0.
+    """
+    cdef Settings s
+    cdef int loss_code
+    cdef double epsilon
+    cdef double tol
+    cdef Py_ssize_t n_iter_no_change
+    cdef bint shuffle
+    cdef int verbose
+
+    def __init__(self, str loss, double epsilon, bint classification, int penalty,
+                 double alpha, double l1_ratio, int learning_rate, double eta0,
+                 double power_t, bint fit_intercept, double average, double tol,
+                 Py_ssize_t n_iter_no_change, bint shuffle, int verbose):
+        cdef double typw, initial_eta0, g
+        if loss not in LOSS_CODES:
+            raise ValueError(f"The SGD engine has no loss {loss!r}.")
+        self.loss_code = LOSS_CODES[loss]
+        self.epsilon = epsilon
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.s.penalty = penalty
+        self.s.alpha = alpha
+        self.s.l1_ratio = 0.0 if penalty == L2 else (1.0 if penalty == L1 else l1_ratio)
+        self.s.learning_rate = learning_rate
+        self.s.eta0 = eta0
+        self.s.power_t = power_t
+        self.s.fit_intercept = fit_intercept
+        self.s.average = average
+        self.s.classification = classification
+        self.s.optimal_init = 0.0
+        if learning_rate == OPTIMAL:
+            # scikit-learn's heuristic: eta at the first sample is typw / max(1, dloss)
+            typw = sqrt(1.0 / sqrt(alpha))
+            # (a softmax model's heuristic is that of two classes: the logistic loss)
+            g = _loss_object("log_loss" if loss == "multinomial_log_loss" else loss,
+                             epsilon).gradient(np.array([1.0]), np.array([-typw]))[0]
+            initial_eta0 = typw / max(1.0, g)
+            self.s.optimal_init = 1.0 / (initial_eta0 * alpha)
+
+
+def fit_epochs(EngineSettings settings,
+               floating[:, ::1] coef, double[::1] intercept,
+               floating[:, ::1] average_coef, double[::1] average_intercept,
+               const floating[::1] X_data, const index_t[::1] X_indices,
+               const index_t[::1] X_indptr, bint sparse, Py_ssize_t n_features,
+               const floating[::1] y, const floating[::1] sample_weight,
+               const double[::1] pos_label, const double[::1] weight_pos,
+               const double[::1] weight_neg, const unsigned char[::1] validation_mask,
+               Py_ssize_t max_iter, uint32_t seed, double t, double intercept_decay,
+               object validation_score=None, int n_threads=1):
+    """Run up to `max_iter` epochs of SGD for K = coef.shape[0] linear outputs.
+
+    Parameters
+    ----------
+    settings : the fit's EngineSettings.
     coef : (K, d) array, updated in place; intercept : (K,) float64, idem.
     average_coef, average_intercept : (K, d) and (K,) running averages, updated in
         place; shape (0, d) and (0,) when not averaging.
     X_data, X_indices, X_indptr, sparse : a dense matrix as X.ravel() (indices and
         indptr empty), or a CSR matrix's three arrays.
-    y : targets, or class codes when `classification` (then output k's target is +1
-        where y == pos_label[k] and -1 elsewhere, and passive-aggressive steps follow
-        the sign of that target rather than of the residual).
+    y : targets, or class codes when the settings say `classification` (then output
+        k's target is +1 where y == pos_label[k] and -1 elsewhere, and
+        passive-aggressive steps follow the sign of that target rather than of the
+        residual).
     sample_weight : per-row weights; weight_pos / weight_neg : per-output class weights.
-    order : all row numbers (np.arange(n) for a fresh dataset), shuffled in place.
-    validation_mask : 1 for the rows held out for validation (not learned from).
-    seed : seed of scikit-learn's shuffle, which this engine reproduces.
-    penalty, learning_rate : codes of PENALTIES / LEARNING_RATES.
-    average : sample count at which averaging starts (0: no averaging).
+    validation_mask : None, or 1 for the rows held out for validation (not learned
+        from).
+    seed : seed of scikit-learn's shuffle, which this engine reproduces; the rows are
+        visited in the order it gives np.arange(n_rows).
     t : the time step of the first sample (1 for a fresh model).
+    intercept_decay : factor of the intercept's steps (scikit-learn's 0.01 for CSR).
     validation_score : None, or callable(v (K, d), intercept (K,), wscale (K,)) -> K
         scores (greater is better), called after every epoch; it replaces the training
         objective as the stopping criterion. The weights are wscale[k] * v[k]; v
         alone is what scikit-learn scores.
+    n_threads : threads over which the K outputs are split.
 
     Returns
     -------
@@ -875,44 +932,24 @@ def fit_epochs(str loss, double epsilon,
     its step, plus the mean penalty; a softmax model's loss is in output 0) and
     "score_curve" (per epoch, the K scores).
     """
-    cdef Settings s
-    s.penalty = penalty
-    s.alpha = alpha
-    s.l1_ratio = 0.0 if penalty == L2 else (1.0 if penalty == L1 else l1_ratio)
-    s.learning_rate = learning_rate
-    s.eta0 = eta0
-    s.power_t = power_t
-    s.fit_intercept = fit_intercept
+    cdef Settings s = settings.s
+    cdef Py_ssize_t n_rows = y.shape[0]
     s.intercept_decay = intercept_decay
-    s.average = average
-    s.classification = classification
     s.wscale_threshold = 1e-6 if floating is float else 1e-9
-    s.optimal_init = 0.0
-    s.float_max = np.finfo(np.asarray(coef).dtype).max
-    cdef double typw, initial_eta0, g
-    if loss not in LOSS_CODES:
-        raise ValueError(f"The SGD engine has no loss {loss!r}.")
-    if learning_rate == OPTIMAL:
-        # scikit-learn's heuristic: eta at the first sample is typw / max(1, dloss)
-        typw = sqrt(1.0 / sqrt(alpha))
-        # (a softmax model's heuristic is that of two classes: the logistic loss)
-        g = _loss_object("log_loss" if loss == "multinomial_log_loss" else loss,
-                         epsilon).gradient(np.array([1.0]), np.array([-typw]))[0]
-        initial_eta0 = typw / max(1.0, g)
-        s.optimal_init = 1.0 / (initial_eta0 * alpha)
-
-    if loss == "multinomial_log_loss" and (coef.shape[0] < 2 or weight_pos.shape[0]
-                                           != coef.shape[0]):
+    s.float_max = FLT_MAX if floating is float else DBL_MAX
+    if settings.loss_code == MULTINOMIAL_CODE and (
+            coef.shape[0] < 2 or weight_pos.shape[0] != coef.shape[0]):
         raise ValueError("The multinomial loss needs K >= 2 outputs and K class weights.")
-    if order.shape[0] == 0 or validation_mask.shape[0] != order.shape[0]:
+    if n_rows == 0 or (validation_mask is not None
+                       and validation_mask.shape[0] != n_rows):
         raise ValueError("The SGD engine needs rows to learn from and one mask entry "
                          "per row.")
-    cdef int loss_code = LOSS_CODES[loss]
-    return _run(loss_code, epsilon, &s, coef, intercept, average_coef,
+    cdef Py_ssize_t[::1] order = np.arange(n_rows, dtype=np.intp)
+    return _run(settings.loss_code, settings.epsilon, &s, coef, intercept, average_coef,
                 average_intercept, X_data, X_indices, X_indptr, sparse, n_features, y,
                 sample_weight, pos_label, weight_pos, weight_neg, order, validation_mask,
-                max_iter, tol,
-                n_iter_no_change, shuffle, seed, t, validation_score, verbose, n_threads)
+                max_iter, settings.tol, settings.n_iter_no_change, settings.shuffle,
+                seed, t, validation_score, settings.verbose, n_threads)
 
 
 def _loss_object(str loss, double epsilon):

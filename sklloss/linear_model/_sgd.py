@@ -23,9 +23,17 @@ from ._sgd_base import (
     SKLEARN_CLASSIFICATION_LOSSES,
     _BaseSGD,
     converting,
+    integer_seed_shuffle_seed,
+    is_integer_seed,
+    is_plain_target,
     loss_table,
+    ovr_shuffle_seed,
 )
 
+
+# the regressor's (unused) per-output label and class weights
+_ZERO = np.zeros(1)
+_ONE = np.ones(1)
 
 LABEL_PROBLEM = "the labels in y (or classes) could not be compared: mixed or unorderable types"
 
@@ -265,11 +273,19 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
             intercept_init = self.intercept_ if intercept_init is None else intercept_init
         if hasattr(self, "classes_"):
             del self.classes_
-        with converting(LABEL_PROBLEM):
-            y_checked = validate_data(self, y=y)
-            classes = np.unique(y_checked)
+        codes = None
+        if is_plain_target(y, None, classification=True):
+            # what validate_data returns as it is; each row's class number at once
+            y_checked = y
+            classes = np.unique(y)
+            codes = np.searchsorted(classes, y)
+        else:
+            with converting(LABEL_PROBLEM):
+                y_checked = validate_data(self, y=y)
+                classes = np.unique(y_checked)
         self._fit_one_call(X, y_checked, classes, sample_weight, coef_init,
-                           intercept_init, max_iter=self.max_iter, reset=True)
+                           intercept_init, max_iter=self.max_iter, reset=True,
+                           y_checked=True, codes=codes)
         self._warn_if_not_converged()
         self._warn_deprecated_power_t()
         return self
@@ -294,34 +310,24 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
                                   reset=first_call)
 
     def _fit_one_call(self, X, y, classes, sample_weight, coef_init, intercept_init,
-                      max_iter, reset):
-        X, y = self._validate_X_y(X, y, reset=reset)
-        with converting(LABEL_PROBLEM):
-            check_classification_targets(y)
-            _check_partial_fit_first_call(self, classes)
+                      max_iter, reset, y_checked=False, codes=None):
+        X, y, _ = self._validate_X_y(X, y, reset=reset, y_checked=y_checked)
+        if codes is None:
+            codes = self._class_numbers(y, classes)
+        else:  # (fit, plain labels: `classes` is what unique_labels would make of it)
+            self.classes_ = classes
+            _check_n_classes(classes)
         n_classes = self.classes_.shape[0]
-        if n_classes < 2:
-            raise ValueError(
-                "The number of classes has to be greater than one; got %d class"
-                % n_classes)
-        codes = np.searchsorted(self.classes_, y)
-        codes[codes == n_classes] = 0
-        unknown = self.classes_[codes] != y
-        if np.any(unknown):
-            raise ValueError(
-                "y contains labels not in classes %r: %r. Pass every label of the "
-                "training data in `classes` on the first call to partial_fit."
-                % (self.classes_.tolist(), np.unique(y[unknown])[:5].tolist()))
-        del unknown
         codes = codes.astype(X.dtype)  # the engine's labels (class numbers as floats)
-        class_weight = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
-        if not np.all(np.isfinite(class_weight) & (class_weight >= 0)):
-            raise ValueError(
-                "class_weight must be finite and non-negative (a negative weight would "
-                "make SGD maximise that class's loss); got %r." % (self.class_weight,))
+        plan = self._plan(classes=self.classes_)
+        if self.class_weight == "balanced":  # (depends on y: computed per call)
+            labels = self._label_arrays(y)
+        else:
+            labels = plan.values.get("labels")
+            if labels is None:
+                labels = plan.values["labels"] = self._label_arrays(y)
+        class_weight, n_outputs, multinomial, pos_label, weight_pos, weight_neg = labels
         sample_weight = self._sample_weight(sample_weight, X)
-        n_outputs = 1 if n_classes == 2 else n_classes
-        multinomial = self._loss_name() == "multinomial_log_loss"
         # (a different feature count was refused by validate_data above)
         continuing = not reset and getattr(self, "coef_", None) is not None
         model = self._continue_or_start(continuing, n_outputs, X.shape[1], X.dtype,
@@ -332,29 +338,24 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
             # on. It trains as the pair (-row / 2, +row / 2): both outputs' gradients
             # are opposite, so they stay opposite.
             model = [np.concatenate([-part / 2, part / 2]) for part in model]
-        if n_classes == 2 and not multinomial:
-            pos_label = np.array([1.0])
-            weight_pos, weight_neg = class_weight[1:2], class_weight[0:1]
-        else:
-            # one output per class (a softmax model reads only the class weights)
-            pos_label = np.arange(n_classes, dtype=np.float64)
-            weight_pos, weight_neg = class_weight, np.ones(n_classes)
         coef, intercept, average_coef, average_intercept = model
         # the split and the shuffle seed, drawn in scikit-learn's order: the same
         # random_state gives the same validation rows and the same row order
-        random_state = check_random_state(self.random_state)
-        if n_classes == 2 or multinomial:
+        one_order = n_classes == 2 or multinomial
+        if is_integer_seed(self.random_state):
+            # (the split draws from its own generator: the order does not matter)
+            validation_mask = self._validation_split(codes, sample_weight)
+            seed = integer_seed_shuffle_seed(self.random_state,
+                                             "binary" if one_order else "ovr", n_classes)
+        elif one_order:
+            random_state = check_random_state(self.random_state)
             random_state.randint(1, np.iinfo(np.int32).max)  # scikit-learn's dataset seed
             validation_mask = self._validation_split(codes, sample_weight)
             seed = int(random_state.randint(MAX_INT))
         else:
+            random_state = check_random_state(self.random_state)
             validation_mask = self._validation_split(codes, sample_weight)
-            # scikit-learn seeds class k's pass with seeds[k]; the fused pass serves all
-            # classes with one row order, that of class 0
-            seeds = random_state.randint(MAX_INT, size=n_classes)
-            class_0 = np.random.RandomState(seeds[0])
-            class_0.randint(1, np.iinfo(np.int32).max)
-            seed = int(class_0.randint(MAX_INT))
+            seed = ovr_shuffle_seed(random_state, n_classes)
         validation_score = None
         if self.early_stopping:
             validation_score = _ValidationAccuracy(
@@ -363,7 +364,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         t = getattr(self, "t_", 1.0) if not reset else 1.0
         n_threads = _n_threads(self.n_jobs, n_outputs)
         result = self._run_engine(
-            X, codes, sample_weight, coef=coef, intercept=intercept,
+            plan, X, codes, sample_weight, coef=coef, intercept=intercept,
             average_coef=average_coef, average_intercept=average_intercept,
             pos_label=pos_label, weight_pos=weight_pos, weight_neg=weight_neg,
             validation_mask=validation_mask, validation_score=validation_score,
@@ -372,11 +373,82 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
             coef, intercept, average_coef, average_intercept = (
                 part[1:] - part[:1] for part in model)
         self._expanded_class_weight = class_weight
-        self.loss_function_ = self._loss_name_and_epsilon()[0]
+        self.loss_function_ = plan.key[1]
         self._commit(result, coef, intercept, average_coef, average_intercept,
                      X.shape[0], t, X.dtype, (n_outputs, X.shape[1]), validation_score,
                      reset)
         return self
+
+    def _class_numbers(self, y, classes):
+        """Each row's class number in ``classes_`` (set on the first call from
+        `classes`), after scikit-learn's label checks; a label outside the classes is
+        an error."""
+        classes_ = self.__dict__.get("classes_")
+        if not (classes_ is not None and classes_.dtype.kind in "biuf"
+                and is_plain_target(y, None, classification=True)
+                and (classes is None or _equal_labels(classes, classes_))):
+            # (plain numeric labels of known numeric classes pass these unchanged)
+            with converting(LABEL_PROBLEM):
+                check_classification_targets(y)
+                _check_partial_fit_first_call(self, classes)
+            classes_ = self.classes_
+        n_classes = _check_n_classes(classes_)
+        codes = np.searchsorted(classes_, y)
+        codes[codes == n_classes] = 0
+        unknown = classes_[codes] != y
+        if np.any(unknown):
+            raise ValueError(
+                "y contains labels not in classes %r: %r. Pass every label of the "
+                "training data in `classes` on the first call to partial_fit."
+                % (classes_.tolist(), np.unique(y[unknown])[:5].tolist()))
+        return codes
+
+    def _label_arrays(self, y):
+        """(class weights, n_outputs, multinomial, pos_label, weight_pos, weight_neg):
+        what the engine needs of the classes and class_weight."""
+        n_classes = self.classes_.shape[0]
+        if self.class_weight is None:
+            class_weight = np.ones(n_classes, dtype=np.float64)  # (compute_class_weight's)
+        else:
+            class_weight = compute_class_weight(self.class_weight, classes=self.classes_,
+                                                y=y)
+        if not np.all(np.isfinite(class_weight) & (class_weight >= 0)):
+            raise ValueError(
+                "class_weight must be finite and non-negative (a negative weight would "
+                "make SGD maximise that class's loss); got %r." % (self.class_weight,))
+        n_outputs = 1 if n_classes == 2 else n_classes
+        multinomial = self._loss_name() == "multinomial_log_loss"
+        if n_classes == 2 and not multinomial:
+            pos_label = np.array([1.0])
+            weight_pos, weight_neg = class_weight[1:2], class_weight[0:1]
+        else:
+            # one output per class (a softmax model reads only the class weights)
+            pos_label = np.arange(n_classes, dtype=np.float64)
+            weight_pos, weight_neg = class_weight, np.ones(n_classes)
+        return (class_weight, n_outputs, multinomial,
+                *(np.ascontiguousarray(a, dtype=np.float64)
+                  for a in (pos_label, weight_pos, weight_neg)))
+
+    def predict(self, X):
+        """Predict the class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The class of the largest score (two classes: ``classes_[1]`` where the
+            decision function is positive).
+        """
+        # scikit-learn's LinearClassifierMixin.predict, on the fast path's scores
+        scores = self._decision_scores(X)
+        if scores.shape[1] == 1:
+            indices = (scores[:, 0] > 0).astype(np.intp)
+        else:
+            indices = scores.argmax(axis=1)
+        return self.classes_.take(indices, axis=0)
 
     def decision_function(self, X):
         """Signed distances to the hyperplanes (confidence scores).
@@ -654,28 +726,33 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
 
     def _fit_one_call(self, X, y, sample_weight, coef_init, intercept_init, max_iter,
                       reset):
-        X, y = self._validate_X_y(X, y, reset=reset)
+        X, y, plain = self._validate_X_y(X, y, reset=reset)
         y = y.astype(X.dtype, copy=False)
-        # (an object y is converted after scikit-learn's finiteness check: None -> NaN)
-        assert_all_finite(y, input_name="y")
+        if not plain:
+            # (an object y is converted after scikit-learn's finiteness check: None -> NaN)
+            assert_all_finite(y, input_name="y")
         sample_weight = self._sample_weight(sample_weight, X)
         continuing = not reset
         coef, intercept, average_coef, average_intercept = self._continue_or_start(
             continuing, 1, X.shape[1], X.dtype, coef_init, intercept_init)
         validation_mask = self._validation_split(y, sample_weight)
         # the shuffle seed, drawn as scikit-learn draws it (then its dataset's seed)
-        random_state = check_random_state(self.random_state)
-        seed = int(random_state.randint(0, MAX_INT))
-        random_state.randint(1, np.iinfo(np.int32).max)
+        if is_integer_seed(self.random_state):
+            seed = integer_seed_shuffle_seed(self.random_state, "regression", 1)
+        else:
+            random_state = check_random_state(self.random_state)
+            seed = int(random_state.randint(0, MAX_INT))
+            random_state.randint(1, np.iinfo(np.int32).max)
         validation_score = None
         if self.early_stopping:
             validation_score = _R2(X[validation_mask], y[validation_mask],
                                    sample_weight[validation_mask])
         t = 1.0 if reset else getattr(self, "t_", 1.0)
+        plan = self._plan()
         result = self._run_engine(
-            X, y, sample_weight, coef=coef, intercept=intercept,
+            plan, X, y, sample_weight, coef=coef, intercept=intercept,
             average_coef=average_coef, average_intercept=average_intercept,
-            pos_label=np.zeros(1), weight_pos=np.ones(1), weight_neg=np.ones(1),
+            pos_label=_ZERO, weight_pos=_ONE, weight_neg=_ONE,
             validation_mask=validation_mask, validation_score=validation_score,
             seed=seed, max_iter=max_iter, t=t, n_threads=1)
         self._commit(result, coef, intercept, average_coef, average_intercept,
@@ -695,6 +772,24 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             Predicted target values.
         """
         return self._decision_scores(X).ravel()
+
+
+def _check_n_classes(classes):
+    """The number of classes, at least two."""
+    n_classes = classes.shape[0]
+    if n_classes < 2:
+        raise ValueError(
+            "The number of classes has to be greater than one; got %d class" % n_classes)
+    return n_classes
+
+
+def _equal_labels(classes, classes_):
+    """Whether `classes` holds just ``classes_`` (sorted, unique), so that scikit-learn's
+    check that partial_fit's `classes` did not change would pass."""
+    try:
+        return bool(np.array_equal(np.asarray(classes), classes_))
+    except Exception:  # noqa: BLE001 - not comparable: scikit-learn's check will say
+        return False
 
 
 def _n_threads(n_jobs, n_outputs):

@@ -5,14 +5,29 @@ label encoding, class weights, the early-stopping split, the public attributes),
 scikit-learn's utilities; ``_engine.fit_epochs`` runs the epochs. A fit works on
 copies of the model and commits them only when it succeeds: an exception (bad input,
 divergence, Ctrl-C) leaves the estimator as it was.
+
+The lean path. Most calls get plain input: a C-contiguous float ndarray (or a
+canonical CSR matrix) of the fitted width, numeric labels, no sample weights or a
+plain float array of them. Such input is recognised by a few cheap tests (one pass
+over the values for finiteness) and taken as it is, without scikit-learn's
+validation, which would return it unchanged; anything else (lists, data frames,
+other dtypes, feature names, NaN, a wrong width...) goes through scikit-learn's
+validation exactly as before, so its conversions, warnings and errors are unchanged.
+What does not change between calls (the engine's settings, the label maps and class
+weights, the seeds drawn from an integer random_state, the validated parameters) is
+computed once and reused.
 """
+import functools
 import inspect
+import operator
 import warnings
+import weakref
 from contextlib import contextmanager
 from numbers import Integral, Number, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import SparseCoefMixin
@@ -23,12 +38,13 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
+    check_consistent_length,
     check_is_fitted,
     validate_data,
 )
 
 from ..losses import LOSSES, BaseLoss
-from . import _engine
+from . import _checks, _engine
 
 # scikit-learn >= 1.8 rejects all-zero sample weights unless told not to; the check is
 # made here instead, so that early stopping can say which set has no weight.
@@ -46,6 +62,19 @@ SKLEARN_CLASSIFICATION_LOSSES = ("hinge", "log_loss", "modified_huber", "squared
                                  "perceptron") + REGRESSION_LOSSES
 # sklloss adds the multinomial loss, which scikit-learn's SGD does not have
 CLASSIFICATION_LOSSES = SKLEARN_CLASSIFICATION_LOSSES + ("multinomial_log_loss",)
+
+FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
+CSR_TYPES = (sp.csr_matrix, sp.csr_array)
+NO_INDEX = np.empty(0, dtype=np.int32)  # a dense X's (unused) CSR index arrays
+
+# estimator -> its _Plan: derived values, kept out of the estimator's own state (not
+# in vars(), not pickled, not copied), rebuilt whenever what they derive from changes
+_PLANS = weakref.WeakKeyDictionary()
+# (class, parameter values with their types) that passed _validate_params
+_VALID_PARAMETERS = {}
+_VALID_PARAMETERS_MAX = 1024
+_PLAIN_PARAMETER_TYPES = (str, int, float, bool, type(None))
 
 
 class InputConversionError(ValueError, TypeError):
@@ -102,6 +131,40 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
     _allowed_losses = ()
 
     # -- parameters ------------------------------------------------------------------
+    @classmethod
+    def _get_param_names(cls):
+        # scikit-learn reads __init__'s signature on every get_params (so on every
+        # clone and parameter validation); it does not change, so read it once
+        names = cls.__dict__.get("_parameter_names_of_init")
+        if names is None:
+            names = tuple(super()._get_param_names())
+            cls._parameter_names_of_init = names
+            getter = operator.attrgetter(*names)
+            cls._get_parameter_values = (getter if len(names) > 1
+                                         else lambda self: (getter(self),))
+        return list(names)
+
+    def _parameter_values(self):
+        """The hyperparameters' current values, in _get_param_names order."""
+        type(self)._get_param_names()  # (makes _get_parameter_values)
+        return type(self)._get_parameter_values(self)
+
+    def _validate_params(self):
+        # The same parameters validate the same way: remember the sets that passed
+        # (a search fits each candidate once per fold), keyed by value and type (1,
+        # 1.0 and True are not the same parameter), for plain values only.
+        values = self._parameter_values()
+        key = None
+        if all(type(value) in _PLAIN_PARAMETER_TYPES for value in values):
+            key = (type(self), values, tuple(map(type, values)))
+            if key in _VALID_PARAMETERS:
+                return
+        super()._validate_params()
+        if key is not None:
+            if len(_VALID_PARAMETERS) >= _VALID_PARAMETERS_MAX:
+                _VALID_PARAMETERS.clear()
+            _VALID_PARAMETERS[key] = True
+
     def _loss_name(self):
         """The name of ``self.loss``, a name or an sklloss.losses object."""
         return self.loss.name if isinstance(self.loss, BaseLoss) else self.loss
@@ -118,6 +181,31 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
                 f"sklloss.losses objects)."
             )
         return name, float(epsilon)
+
+    def _plan(self, **derived):
+        """This estimator's _Plan for its current hyperparameters and the values in
+        `derived` (compared by identity): the one made last when nothing changed."""
+        loss_name, epsilon = self._loss_name_and_epsilon()
+        values = list(self._parameter_values())
+        for i, value in enumerate(values):
+            if isinstance(value, dict):  # (class_weight) a snapshot, not the object
+                values[i] = dict(value)
+        key = (tuple(values), loss_name, epsilon)
+        plan = _PLANS.get(self)
+        if plan is not None and plan.matches(key, derived):
+            return plan
+        plan = _Plan(key, derived)
+        plan.settings = _engine_settings(
+            loss_name, epsilon, self._is_classifier,
+            _engine.PENALTIES["none" if self.penalty is None else str(self.penalty).lower()],
+            float(self.alpha), 0.0 if self.l1_ratio is None else float(self.l1_ratio),
+            _engine.LEARNING_RATES[self.learning_rate], float(self.eta0),
+            float(self.power_t), bool(self.fit_intercept), float(int(self.average)),
+            -np.inf if self.tol is None else float(self.tol),
+            min(int(self.n_iter_no_change), MAX_INTP), bool(self.shuffle),
+            int(self.verbose > 0))
+        _PLANS[self] = plan
+        return plan
 
     def _more_validate_params(self, for_partial_fit=False):
         if self.early_stopping and for_partial_fit:
@@ -147,17 +235,52 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             )
 
     # -- input -----------------------------------------------------------------------
-    def _validate_X_y(self, X, y, reset):
+    def _is_plain_X(self, X, reset):
+        """Whether validate_data would return X unchanged (the fast path's test)."""
+        if reset:
+            n_features = None
+        else:
+            n_features = self.__dict__.get("n_features_in_")
+            if n_features is None or "feature_names_in_" in self.__dict__:
+                return False  # (validate_data warns of the missing feature names)
+        return is_plain_dense(X, n_features) or is_plain_csr(X, n_features)
+
+    def _validate_X_y(self, X, y, reset, y_checked=False):
+        """X and y as validate_data returns them (y_checked: y was already validated
+        on its own, as the classifier's fit does first), and whether they were plain
+        (taken as they are)."""
+        if self._is_plain_X(X, reset) and (
+                y_checked or is_plain_target(y, X.shape[0], self._is_classifier)):
+            if y_checked:
+                check_consistent_length(X, y)
+            if reset:  # what validate_data records of an X without feature names
+                self.__dict__.pop("feature_names_in_", None)
+                self.n_features_in_ = X.shape[1]
+            return X, y, True
         with converting("X or y could not be converted"):
-            X, y = validate_data(
-                self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
-                order="C", accept_large_sparse=True, reset=reset,
-            )
+            if y_checked:
+                X = validate_data(self, X, accept_sparse="csr",
+                                  dtype=[np.float64, np.float32], order="C",
+                                  accept_large_sparse=True, reset=reset)
+                check_consistent_length(X, y)
+            else:
+                X, y = validate_data(
+                    self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
+                    order="C", accept_large_sparse=True, reset=reset,
+                )
         if sp.issparse(X):
             X = _canonical_csr(_check_csr_structure(X))
-        return X, y
+        return X, y, False
 
     def _sample_weight(self, sample_weight, X):
+        n_samples = X.shape[0]
+        if sample_weight is None:
+            return np.ones(n_samples, dtype=X.dtype)  # (what _check_sample_weight makes)
+        if (type(sample_weight) is np.ndarray and sample_weight.shape == (n_samples,)
+                and sample_weight.dtype == X.dtype and sample_weight.flags.c_contiguous
+                and _checks.all_finite(sample_weight) and sample_weight.min() >= 0
+                and (self.early_stopping or sample_weight.max() > 0)):
+            return sample_weight  # (what _check_sample_weight returns for it)
         if isinstance(sample_weight, Number):
             # scikit-learn broadcasts a scalar weight unchecked (arrays it checks)
             assert_all_finite(sample_weight, input_name="sample_weight")
@@ -197,39 +320,28 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         return validation_mask
 
     # -- the engine ------------------------------------------------------------------
-    def _run_engine(self, X, y_engine, sample_weight, *, coef, intercept, average_coef,
-                    average_intercept, pos_label, weight_pos, weight_neg, validation_mask,
-                    validation_score, seed, max_iter, t, n_threads):
+    def _run_engine(self, plan, X, y_engine, sample_weight, *, coef, intercept,
+                    average_coef, average_intercept, pos_label, weight_pos, weight_neg,
+                    validation_mask, validation_score, seed, max_iter, t, n_threads):
         """Run the epochs on copies of the model; returns the engine's result."""
-        loss_name, epsilon = self._loss_name_and_epsilon()
         dtype = X.dtype
-        if sp.issparse(X):
+        sparse = sp.issparse(X)
+        if sparse:
             X_data, X_indices, X_indptr = X.data, X.indices, X.indptr
             intercept_decay = 0.01  # scikit-learn's SPARSE_INTERCEPT_DECAY
         else:
             X_data = X.reshape(-1)
-            X_indices = X_indptr = np.empty(0, dtype=np.int32)
+            X_indices = X_indptr = NO_INDEX
             intercept_decay = 1.0
-        penalty = "none" if self.penalty is None else str(self.penalty).lower()
         result = _engine.fit_epochs(
-            loss_name, epsilon, coef, intercept, average_coef, average_intercept,
-            X_data, X_indices, X_indptr, sp.issparse(X), X.shape[1],
+            plan.settings, coef, intercept, average_coef, average_intercept,
+            X_data, X_indices, X_indptr, sparse, X.shape[1],
             np.ascontiguousarray(y_engine, dtype=dtype),
             np.ascontiguousarray(sample_weight, dtype=dtype),
-            np.ascontiguousarray(pos_label, dtype=np.float64),
-            np.ascontiguousarray(weight_pos, dtype=np.float64),
-            np.ascontiguousarray(weight_neg, dtype=np.float64),
-            np.arange(X.shape[0], dtype=np.intp),
-            validation_mask.view(np.uint8),
-            self._is_classifier,
-            _engine.PENALTIES[penalty], float(self.alpha),
-            0.0 if self.l1_ratio is None else float(self.l1_ratio),
-            _engine.LEARNING_RATES[self.learning_rate], float(self.eta0),
-            float(self.power_t), bool(self.fit_intercept), intercept_decay,
-            float(int(self.average)), min(int(max_iter), MAX_INTP),
-            -np.inf if self.tol is None else float(self.tol),
-            min(int(self.n_iter_no_change), MAX_INTP), bool(self.shuffle), seed, float(t),
-            validation_score, int(self.verbose > 0), n_threads,
+            pos_label, weight_pos, weight_neg,
+            validation_mask.view(np.uint8) if validation_score is not None else None,
+            min(int(max_iter), MAX_INTP), seed, float(t), intercept_decay,
+            validation_score, n_threads=n_threads,
         )
         if result["status"] == _engine.DIVERGED:
             raise ValueError(
@@ -242,6 +354,11 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
 
     def _decision_scores(self, X):
         """X @ coef_.T + intercept_, shape (n_samples, n_outputs)."""
+        coef = self.__dict__.get("coef_")
+        if (type(coef) is np.ndarray and "feature_names_in_" not in self.__dict__
+                and is_plain_dense(X, self.__dict__.get("n_features_in_"))):
+            # what the checks below would let through unchanged
+            return X @ coef.T + self.intercept_
         check_is_fitted(self)
         with converting("X could not be converted"):
             # (the dtypes fit accepts, so that what fit takes, predict takes too)
@@ -254,7 +371,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
     def _init_parameters(self, n_outputs, n_features, dtype, coef_init, intercept_init):
         """(K, d) coef and (K,) float64 intercept: given, continued or zeros."""
         if coef_init is not None:
-            coef = _finite_array(coef_init, dtype, "coef_init")
+            coef = _finite_copy(coef_init, dtype, "coef_init")
             expected = (n_outputs, n_features)
             if n_outputs == 1:  # as in scikit-learn: any shape holding d values
                 coef, expected = coef.ravel(), (n_features,)
@@ -284,7 +401,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             # the un-averaged model when averaging (it may have been switched on since)
             coef = getattr(self, "_standard_coef", None) if self.average else None
             coef = self.coef_ if coef is None else coef
-            coef = _finite_array(coef, dtype, "coef_").reshape(n_outputs, n_features)
+            coef = _finite_copy(coef, dtype, "coef_").reshape(n_outputs, n_features)
             intercept = getattr(self, "_standard_intercept", None) if self.average else None
             intercept = self.intercept_ if intercept is None else intercept
             intercept = np.array(intercept, dtype=np.float64).reshape(-1)
@@ -342,25 +459,42 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             objectives[n_iter:, k] = objectives[n_iter - 1, k]
         losses = objectives.sum(axis=1).tolist()
         scores = None if validation_score is None else list(validation_score.model_scores)
-        if reset or not hasattr(self, "loss_curve_"):
+        curve = self.__dict__.get("loss_curve_")
+        if reset or type(curve) is not list:
             self.loss_curve_ = losses
             self.validation_scores_ = scores
+            best_loss = min(losses)
         else:
-            self.loss_curve_ = self.loss_curve_ + losses
+            # partial_fit appends in place, as MLP does: a stream of calls stays O(1)
+            # per call (_transaction takes the values back if the call fails)
+            curve.extend(losses)
+            best_loss = (min(curve) if self.__dict__.get("best_loss_") is None
+                         else min(self.best_loss_, *losses))
             if scores is not None:
-                self.validation_scores_ = (self.validation_scores_ or []) + scores
-        self.best_loss_ = None if self.early_stopping else min(self.loss_curve_)
-        self.best_validation_score_ = (None if self.validation_scores_ is None
-                                       else max(self.validation_scores_))
+                if type(self.validation_scores_) is list:
+                    self.validation_scores_.extend(scores)
+                else:
+                    self.validation_scores_ = scores
+        self.best_loss_ = None if self.early_stopping else best_loss
+        if self.validation_scores_ is None:
+            self.best_validation_score_ = None
+        elif scores is None or reset or self.__dict__.get("best_validation_score_") is None:
+            self.best_validation_score_ = max(self.validation_scores_)
+        else:
+            self.best_validation_score_ = max(self.best_validation_score_, *scores)
 
     def _transaction(self, fit_function, *args, **kwargs):
         """Run a fit; on any exception restore every attribute, then re-raise."""
         saved = dict(self.__dict__)
+        lengths = {name: len(saved[name]) for name in ("loss_curve_", "validation_scores_")
+                   if type(saved.get(name)) is list}
         try:
             return fit_function(*args, **kwargs)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
+            for name, length in lengths.items():
+                del saved[name][length:]  # what the call appended in place
             raise
 
     def _warn_if_not_converged(self):
@@ -375,6 +509,129 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+class _Plan:
+    """What calls with the same hyperparameters share: the engine's settings and, for
+    a classifier, its label arrays and class weights (in `values`). `key` holds the
+    hyperparameters it was made from, `derived` the objects (e.g. ``classes_``) it
+    was made for, compared by identity."""
+
+    __slots__ = ("key", "derived", "settings", "values")
+
+    def __init__(self, key, derived):
+        self.key = key
+        self.derived = derived
+        self.settings = None
+        self.values = {}
+
+    def matches(self, key, derived):
+        if derived.keys() != self.derived.keys() or any(
+                derived[name] is not self.derived[name] for name in derived):
+            return False
+        try:
+            return bool(key == self.key)
+        except Exception:  # noqa: BLE001 - a value that cannot say: make a new plan
+            return False
+
+
+@functools.lru_cache(maxsize=256)
+def _engine_settings(*settings):
+    """The engine's settings record (immutable, so shared by every estimator that has
+    the same hyperparameters)."""
+    return _engine.EngineSettings(*settings)
+
+
+def is_plain_dense(X, n_features):
+    """Whether X is a C-contiguous float64 / float32 ndarray with at least one row and
+    `n_features` columns (None: any number > 0) of finite values (or finiteness is
+    assumed, as scikit-learn's ``assume_finite`` config says): what scikit-learn's
+    validation returns as it is."""
+    return (type(X) is np.ndarray and X.ndim == 2 and X.dtype in FLOAT_DTYPES
+            and X.flags.c_contiguous and X.shape[0] > 0
+            and (X.shape[1] > 0 if n_features is None else X.shape[1] == n_features)
+            and (get_config()["assume_finite"] or _checks.all_finite(X.reshape(-1))))
+
+
+def is_plain_csr(X, n_features):
+    """Whether X is a float64 / float32 CSR matrix (or array) with at least one row
+    and `n_features` columns (None: any number > 0), sorted duplicate-free in-range
+    column indices, a well-formed indptr and finite values: what the checks of
+    `_validate_X_y` return as it is."""
+    return (type(X) in CSR_TYPES and X.ndim == 2 and X.dtype in FLOAT_DTYPES
+            and X.shape[0] > 0
+            and (X.shape[1] > 0 if n_features is None else X.shape[1] == n_features)
+            and X.indices.dtype in INDEX_DTYPES and X.indptr.dtype == X.indices.dtype
+            and X.data.flags.c_contiguous and X.indices.flags.c_contiguous
+            and X.indptr.flags.c_contiguous and X.data.ndim == 1
+            and X.indices.ndim == 1 and X.indptr.ndim == 1
+            and _checks.csr_is_canonical_and_finite(X.data, X.indices, X.indptr,
+                                                    X.shape[0], X.shape[1]))
+
+
+def is_plain_target(y, n_samples, classification):
+    """Whether y is a 1-D numeric ndarray of n_samples values (None: any number > 0)
+    that scikit-learn's
+    target checks pass unchanged: for a classifier, integers, bools or integral floats
+    (type_of_target's test for 'continuous', which NaN and inf fail too); for a
+    regressor, finite numbers."""
+    if (type(y) is not np.ndarray or y.ndim != 1 or y.shape[0] == 0
+            or (n_samples is not None and y.shape[0] != n_samples)
+            or y.dtype.kind not in "biuf"):
+        return False
+    if y.dtype.kind != "f":
+        return True
+    if not (y.dtype in FLOAT_DTYPES and y.flags.c_contiguous):
+        return False
+    if not classification:
+        return get_config()["assume_finite"] or _checks.all_finite(y)
+    # (finite and well inside int64's range first: then the cast of type_of_target's
+    # test is exact, and warns of nothing)
+    return (_checks.all_finite(y) and -2.0 ** 62 < y.min() and y.max() < 2.0 ** 62
+            and not np.any(y != y.astype(int)))
+
+
+def is_integer_seed(random_state):
+    """Whether random_state is an int (not a bool): check_random_state makes a fresh
+    RandomState(random_state) of it, so what is drawn from it is the same every call."""
+    return isinstance(random_state, Integral) and not isinstance(random_state, bool)
+
+
+def ovr_shuffle_seed(random_state, n_classes):
+    """The shuffle seed of the fused one-vs-rest pass, drawn from the RandomState
+    `random_state`: scikit-learn seeds class k's pass with seeds[k]; the fused pass
+    serves all classes with one row order, that of class 0."""
+    seeds = random_state.randint(MAX_INT, size=n_classes)
+    class_0 = np.random.RandomState(seeds[0])
+    class_0.randint(1, np.iinfo(np.int32).max)  # scikit-learn's dataset seed
+    return int(class_0.randint(MAX_INT))
+
+
+@functools.lru_cache(maxsize=1024)
+def integer_seed_shuffle_seed(random_state, kind, n_classes):
+    """The shuffle seed drawn from RandomState(random_state) for an int random_state,
+    as scikit-learn draws it: for kind "binary" (one row order: binary and softmax
+    models) after its dataset seed, for "ovr" per class, for "regression" before
+    it. Making a RandomState costs more than a small fit, so it is done once."""
+    random_state = np.random.RandomState(random_state)
+    if kind == "ovr":
+        return ovr_shuffle_seed(random_state, n_classes)
+    if kind == "binary":
+        random_state.randint(1, np.iinfo(np.int32).max)
+        return int(random_state.randint(MAX_INT))
+    if kind == "regression":
+        return int(random_state.randint(0, MAX_INT))
+    raise ValueError(f"no shuffle seed of kind {kind!r}")
+
+
+def _finite_copy(value, dtype, name):
+    """`_finite_array(value, dtype, name)`; without scikit-learn's checks when value is
+    a finite C-contiguous ndarray of `dtype` already (the model a fit continues)."""
+    if (type(value) is np.ndarray and value.dtype == dtype and value.dtype in FLOAT_DTYPES
+            and value.ndim in (1, 2) and value.flags.c_contiguous and value.size > 0
+            and _checks.all_finite(value.reshape(-1))):
+        return value.copy()
+    return _finite_array(value, dtype, name)
 
 
 def _finite_array(value, dtype, name):

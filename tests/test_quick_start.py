@@ -1,0 +1,87 @@
+"""The README's first command, typed as written by a newcomer: in the root of a fresh
+clone, in a fresh virtual environment (the second command is what CI runs).
+
+The clone is of the committed tree (HEAD), as a newcomer's would be. It needs git and
+the package index, as `pip install .` does; it takes a few minutes (a full build).
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _readme_first_command():
+    with open(os.path.join(ROOT, "README.md")) as f:
+        section = f.read().split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.*?)\n```", section, flags=re.S)[0]
+
+
+@pytest.fixture(scope="module")
+def fresh_clone(tmp_path_factory):
+    """A fresh clone of HEAD and a fresh virtual environment, and the environment
+    variables of a shell in which that virtual environment is active."""
+    if shutil.which("git") is None or not os.path.isdir(os.path.join(ROOT, ".git")):
+        pytest.fail("the quick-start test needs git and a git checkout of sklloss")
+    base = tmp_path_factory.mktemp("newcomer")
+    clone, venv = base / "sklloss", base / "venv"
+    subprocess.run(["git", "clone", "--quiet", ROOT, str(clone)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PIP_PREFIX")}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(venv)
+    return clone, venv, env
+
+
+@pytest.fixture(scope="module")
+def first_command(fresh_clone):
+    clone, _, env = fresh_clone
+    command = _readme_first_command()
+    assert command == "pip install . && python -m sklloss"
+    return subprocess.run(["bash", "-c", command], cwd=clone, env=env,
+                          capture_output=True, text=True, timeout=1500)
+
+
+def test_readme_first_command_runs_the_demo_in_the_clone_root(first_command):
+    assert first_command.returncode == 0, (first_command.stdout[-3000:]
+                                           + first_command.stderr[-3000:])
+    rows = [line.split() for line in first_command.stdout.splitlines()]
+    for data_set in ("diabetes", "breast", "digits"):
+        libraries = [row[2 if data_set != "breast" else 3] for row in rows
+                     if row and row[0] == data_set and len(row) > 4]
+        assert libraries == ["scikit-learn", "sklloss"], first_command.stdout
+    assert first_command.stdout.count("sklloss / scikit-learn") == 3
+
+
+def test_import_in_the_clone_root_after_install(fresh_clone, first_command):
+    """`python -c "import sklloss"` where the newcomer is: the root, whose source tree
+    shadows the installed package; the build placed the extensions there too."""
+    assert first_command.returncode == 0
+    clone, venv, env = fresh_clone
+    result = subprocess.run(
+        ["python", "-c", "import sklloss, sklloss.linear_model._engine as e; "
+                         "print(e.__file__); print(sklloss.SGDClassifier().fit("
+                         "[[0.0], [1.0]], [0, 1]).predict([[1.0]])[0])"],
+        cwd=clone, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    engine_file, prediction = result.stdout.split()
+    assert os.path.dirname(engine_file) == str(clone / "sklloss" / "linear_model")
+    assert prediction == "1"
+
+
+def test_an_unbuilt_tree_says_what_to_do(fresh_clone):
+    """Before any build, importing the tree is an ImportError that says what to do."""
+    clone, _, env = fresh_clone
+    tree = clone.parent / "unbuilt"
+    subprocess.run(["git", "clone", "--quiet", ROOT, str(tree)], check=True)
+    result = subprocess.run([sys.executable, "-c", "import sklloss"], cwd=tree,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith("ImportError: sklloss is being imported from")
+    assert "run `pip install .`" in message
