@@ -848,18 +848,38 @@ class _ValidationAccuracy:
 class _R2:
     """Early-stopping score of the regressor: weighted R² on the validation rows, of
     the stored vector v (as scikit-learn scores it) for the stopping rule, and of the
-    true weights wscale * v in ``model_scores`` (``validation_scores_``)."""
+    true weights wscale * v in ``model_scores`` (``validation_scores_``).
+
+    R² is computed as ``r2_score`` computes it (its sums, in the dtype it would pick,
+    and its values 1 for a perfect fit and 0 for constant targets), without its input
+    checks at every epoch; the targets' spread around their mean does not change
+    between epochs, so it is computed once. Fewer than two rows: ``r2_score`` itself
+    (which warns and gives NaN)."""
 
     def __init__(self, X_val, y_val, sample_weight_val):
         self.X_val = X_val
-        self.y_val = y_val
-        self.sample_weight_val = sample_weight_val
         self.model_scores = []
+        self.y_val, self.sample_weight_val = y_val, sample_weight_val
+        dtype = np.float32 if X_val.dtype == np.float32 else np.float64
+        self.y = y_val.astype(dtype)[:, None]
+        self.weight = sample_weight_val.astype(dtype)[:, None]
+        if y_val.shape[0] >= 2:
+            mean = np.average(self.y, axis=0, weights=self.weight[:, 0])
+            self.denominator = np.sum(self.weight * (self.y - mean) ** 2, axis=0)[0]
+
+    def _r2(self, prediction):
+        if self.y.shape[0] < 2:
+            return r2_score(self.y_val, prediction, sample_weight=self.sample_weight_val)
+        numerator = np.sum(self.weight * (self.y - prediction[:, None]) ** 2, axis=0)[0]
+        if numerator == 0:
+            return 1.0
+        if self.denominator == 0:
+            return 0.0
+        return float(1 - numerator / self.denominator)
 
     def __call__(self, v, intercept, wscale):
         both = np.concatenate([v, wscale[:, None] * v]).astype(self.X_val.dtype, copy=False)
         prediction = safe_sparse_dot(self.X_val, both.T, dense_output=True) + intercept
-        stored, true = (r2_score(self.y_val, prediction[:, j],
-                                 sample_weight=self.sample_weight_val) for j in (0, 1))
+        stored, true = (self._r2(prediction[:, j]) for j in (0, 1))
         self.model_scores.append(float(true))
         return [stored]

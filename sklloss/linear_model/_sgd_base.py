@@ -165,6 +165,11 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
                 _VALID_PARAMETERS.clear()
             _VALID_PARAMETERS[key] = True
 
+    def __sklearn_is_fitted__(self):
+        # (scikit-learn's protocol: check_is_fitted and the partial_fit check of
+        # _fit_context ask this rather than list every attribute ending in "_")
+        return "coef_" in self.__dict__
+
     def _loss_name(self):
         """The name of ``self.loss``, a name or an sklloss.losses object."""
         return self.loss.name if isinstance(self.loss, BaseLoss) else self.loss
@@ -186,11 +191,10 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         """This estimator's _Plan for its current hyperparameters and the values in
         `derived` (compared by identity): the one made last when nothing changed."""
         loss_name, epsilon = self._loss_name_and_epsilon()
-        values = list(self._parameter_values())
-        for i, value in enumerate(values):
-            if isinstance(value, dict):  # (class_weight) a snapshot, not the object
-                values[i] = dict(value)
-        key = (tuple(values), loss_name, epsilon)
+        # (a dict class_weight can change in place: the key holds a copy of it too)
+        class_weight = self.__dict__.get("class_weight")
+        key = (self._parameter_values(), loss_name, epsilon,
+               dict(class_weight) if type(class_weight) is dict else None)
         plan = _PLANS.get(self)
         if plan is not None and plan.matches(key, derived):
             return plan
@@ -276,10 +280,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         n_samples = X.shape[0]
         if sample_weight is None:
             return np.ones(n_samples, dtype=X.dtype)  # (what _check_sample_weight makes)
-        if (type(sample_weight) is np.ndarray and sample_weight.shape == (n_samples,)
-                and sample_weight.dtype == X.dtype and sample_weight.flags.c_contiguous
-                and _checks.all_finite(sample_weight) and sample_weight.min() >= 0
-                and (self.early_stopping or sample_weight.max() > 0)):
+        if is_plain_weight(sample_weight, X, self.early_stopping):
             return sample_weight  # (what _check_sample_weight returns for it)
         if isinstance(sample_weight, Number):
             # scikit-learn broadcasts a scalar weight unchecked (arrays it checks)
@@ -355,8 +356,9 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
     def _decision_scores(self, X):
         """X @ coef_.T + intercept_, shape (n_samples, n_outputs)."""
         coef = self.__dict__.get("coef_")
+        n_features = self.__dict__.get("n_features_in_")
         if (type(coef) is np.ndarray and "feature_names_in_" not in self.__dict__
-                and is_plain_dense(X, self.__dict__.get("n_features_in_"))):
+                and (is_plain_dense(X, n_features) or is_plain_csr(X, n_features))):
             # what the checks below would let through unchanged
             return X @ coef.T + self.intercept_
         check_is_fitted(self)
@@ -453,11 +455,15 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         # (epochs, K): per epoch and output, the mean objective. One-vs-rest outputs
         # stop one by one; a stopped output keeps the objective it stopped at, so that
         # the sum over outputs is the whole model's objective at every epoch.
-        objectives = np.array(result["objective_curve"], dtype=np.float64).reshape(
-            -1, len(result["n_iter"]))
-        for k, n_iter in enumerate(result["n_iter"]):
-            objectives[n_iter:, k] = objectives[n_iter - 1, k]
-        losses = objectives.sum(axis=1).tolist()
+        per_epoch = result["objective_curve"]
+        if len(per_epoch) == 1:  # (partial_fit: one epoch, which every output ran)
+            losses = [float(per_epoch[0].sum())]
+        else:
+            objectives = np.array(per_epoch, dtype=np.float64).reshape(
+                -1, len(result["n_iter"]))
+            for k, n_iter in enumerate(result["n_iter"]):
+                objectives[n_iter:, k] = objectives[n_iter - 1, k]
+            losses = objectives.sum(axis=1).tolist()
         scores = None if validation_score is None else list(validation_score.model_scores)
         curve = self.__dict__.get("loss_curve_")
         if reset or type(curve) is not list:
@@ -589,6 +595,16 @@ def is_plain_target(y, n_samples, classification):
     # test is exact, and warns of nothing)
     return (_checks.all_finite(y) and -2.0 ** 62 < y.min() and y.max() < 2.0 ** 62
             and not np.any(y != y.astype(int)))
+
+
+def is_plain_weight(sample_weight, X, early_stopping):
+    """Whether sample_weight is a C-contiguous ndarray of X's dtype with one finite
+    non-negative weight per row, not all zero (with early stopping, the split's check
+    of its sets says more): what `_sample_weight`'s checks return as it is."""
+    return (type(sample_weight) is np.ndarray and sample_weight.shape == (X.shape[0],)
+            and sample_weight.dtype == X.dtype and sample_weight.flags.c_contiguous
+            and _checks.all_finite(sample_weight) and sample_weight.min() >= 0
+            and (early_stopping or sample_weight.max() > 0))
 
 
 def is_integer_seed(random_state):
