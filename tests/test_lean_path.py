@@ -454,3 +454,34 @@ def test_plain_input_meets_no_sklearn_validation_after_the_first_call(Estimator,
     model.predict_proba(X) if Estimator is SGDClassifier else None
     if layout == "csr":
         model.predict(sp.csr_matrix(X))
+
+
+@pytest.mark.parametrize("special", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("coefficient", [0.0, 1.0])
+def test_predict_refuses_a_non_finite_input_whatever_the_coefficient(special, coefficient):
+    """Predictions check finiteness on the scores: a NaN or inf meets a zero
+    coefficient too (0 * inf is NaN), and the error is scikit-learn's."""
+    model = SGDRegressor(random_state=0).fit(X, YR)
+    model.coef_ = model.coef_.copy()
+    model.coef_[2] = coefficient
+    bad = X[:4].copy()
+    bad[1, 2] = special
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+        model.predict(bad)
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+        model.predict(sp.csr_matrix(bad))
+
+
+def test_predictions_that_overflow_are_scikit_learns_with_one_warning():
+    model = SGDRegressor(random_state=0).fit(X, YR)
+    huge = np.full((2, 5), 1e308)
+    model.coef_ = np.full(5, 10.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        predictions = model.predict(huge)
+    assert np.all(np.isinf(predictions))
+    with warnings.catch_warnings(record=True) as reference:
+        warnings.simplefilter("always")
+        expected = huge @ model.coef_ + model.intercept_
+    np.testing.assert_array_equal(predictions, expected)
+    assert len(caught) == len(reference)

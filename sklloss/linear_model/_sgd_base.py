@@ -358,9 +358,17 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         coef = self.__dict__.get("coef_")
         n_features = self.__dict__.get("n_features_in_")
         if (type(coef) is np.ndarray and "feature_names_in_" not in self.__dict__
-                and (is_plain_dense(X, n_features) or is_plain_csr(X, n_features))):
-            # what the checks below would let through unchanged
-            return X @ coef.T + self.intercept_
+                and (is_plain_dense(X, n_features, check_finite=False)
+                     or is_plain_csr(X, n_features))):
+            # What the checks below would let through unchanged, but for finiteness,
+            # which is checked on the scores rather than on X (a pass over X saved): a
+            # NaN or inf in X makes its row's scores NaN or inf (0 * inf is NaN too).
+            # Non-finite scores go the slow way, which raises scikit-learn's error, or
+            # (finite X whose scores overflow) computes them again with its warnings.
+            with np.errstate(all="ignore"):
+                scores = X @ coef.T + self.intercept_
+            if _checks.all_finite(scores.reshape(-1)):
+                return scores
         check_is_fitted(self)
         with converting("X could not be converted"):
             # (the dtypes fit accepts, so that what fit takes, predict takes too)
@@ -548,15 +556,16 @@ def _engine_settings(*settings):
     return _engine.EngineSettings(*settings)
 
 
-def is_plain_dense(X, n_features):
+def is_plain_dense(X, n_features, check_finite=True):
     """Whether X is a C-contiguous float64 / float32 ndarray with at least one row and
     `n_features` columns (None: any number > 0) of finite values (or finiteness is
-    assumed, as scikit-learn's ``assume_finite`` config says): what scikit-learn's
-    validation returns as it is."""
+    assumed, as scikit-learn's ``assume_finite`` config says, or not asked for):
+    what scikit-learn's validation returns as it is."""
     return (type(X) is np.ndarray and X.ndim == 2 and X.dtype in FLOAT_DTYPES
             and X.flags.c_contiguous and X.shape[0] > 0
             and (X.shape[1] > 0 if n_features is None else X.shape[1] == n_features)
-            and (get_config()["assume_finite"] or _checks.all_finite(X.reshape(-1))))
+            and (not check_finite or get_config()["assume_finite"]
+                 or _checks.all_finite(X.reshape(-1))))
 
 
 def is_plain_csr(X, n_features):
