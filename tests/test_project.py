@@ -149,3 +149,20 @@ def test_multinomial_benchmark_fast_smoke(tmp_path):
         (name, loss) for name in ("digits", "wine", "synthetic")
         for loss in ("log_loss", "multinomial_log_loss")]
     assert len(re.findall(r"^\| \w+ \(\d+ classes\) \| [-+]", table, flags=re.M)) == 3
+
+
+def test_overhead_benchmark_smoke(tmp_path):
+    """benchmarks/overhead.py runs every case end to end and writes its table (one
+    round; no timing is asserted)."""
+    script = os.path.join(ROOT, "benchmarks", "overhead.py")
+    result = subprocess.run([sys.executable, script, "--quick", "--rounds", "1",
+                             "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    table = (tmp_path / "overhead_quick.md").read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| `")
+            or line.startswith("| demo")]
+    assert len(rows) == 15 + 9 + 12 + 6  # fit, partial_fit, predictions, demo
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert float(cells[3]) > 0  # the ratio (its value is a timing: not asserted)
