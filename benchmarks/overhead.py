@@ -18,6 +18,8 @@ faster), with the issue's target for that kind of call.
   CSR matrix with 30 non-zeros per row, on a model already started;
 - predict, decision_function, predict_proba: a log_loss model of 20 features, on 1,
   10, 1000 and 10^5 rows;
+- other common calls, without a target: several classes, ``classes`` passed on every
+  partial_fit, data frames (validated by scikit-learn in both libraries), lists;
 - the demo's (``python -m sklloss``) GridSearchCV fit and its best model's fit.
 
 Timings on a shared machine move by tens of percent between runs: compare the ratios
@@ -147,6 +149,38 @@ def predict_cases():
                    lambda m=theirs, X=X[:rows], f=method: getattr(m, f)(X))
 
 
+def pattern_cases():
+    """Other common ways of calling (no target of their own): several classes,
+    `classes` passed on every call, data frames, lists and string labels."""
+    import pandas
+
+    X, y = make_classification(5000, 30, n_informative=10, n_classes=5, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    frame = pandas.DataFrame(X, columns=[f"c{j}" for j in range(30)])
+    for label, chunk, kwargs in [
+            ("`partial_fit` 5 classes, dense chunk of 10 rows", X[500:510], {}),
+            ("`partial_fit` 5 classes, `classes=` on every call", X[500:510],
+             {"classes": np.arange(5)}),
+            ("`partial_fit` 5 classes, DataFrame chunk of 10 rows", frame.iloc[500:510], {})]:
+        models = [library.SGDClassifier(random_state=0).partial_fit(
+            frame.iloc[:500] if "DataFrame" in label else X[:500], y[:500],
+            classes=np.arange(5)) for library in (sklloss, sk)]
+        yield ("other", label,
+               lambda m=models[0], c=chunk, k=kwargs: m.partial_fit(c, y[500:510], **k),
+               lambda m=models[1], c=chunk, k=kwargs: m.partial_fit(c, y[500:510], **k))
+    models = [library.SGDClassifier(random_state=0).fit(frame, y) for library in (sklloss, sk)]
+    yield ("other", "`predict` on a DataFrame of 10 rows",
+           lambda: models[0].predict(frame.iloc[:10]), lambda: models[1].predict(frame.iloc[:10]))
+    yield ("other", "`fit` 5 classes, DataFrame of 1000 rows",
+           lambda: sklloss.SGDClassifier(random_state=0).fit(frame.iloc[:1000], y[:1000]),
+           lambda: sk.SGDClassifier(random_state=0).fit(frame.iloc[:1000], y[:1000]))
+    X_list, labels = X[:1000].tolist(), np.array(list("abcde"))[y[:1000]]
+    yield ("other", "`fit` on a list with string labels, `max_iter=5, tol=None`",
+           lambda: sklloss.SGDClassifier(random_state=0, max_iter=5, tol=None).fit(X_list,
+                                                                                   labels),
+           lambda: sk.SGDClassifier(random_state=0, max_iter=5, tol=None).fit(X_list, labels))
+
+
 def demo_cases():
     for name, load, _, ours, theirs, losses, params in DEMO_CASES:
         X, y = load(return_X_y=True)
@@ -173,7 +207,7 @@ def main(argv=None):
     warnings.simplefilter("ignore", ConvergenceWarning)
 
     rows, misses = [], []
-    for group in (fit_cases, partial_fit_cases, predict_cases, demo_cases):
+    for group in (fit_cases, partial_fit_cases, predict_cases, pattern_cases, demo_cases):
         for kind, label, ours, theirs in group():
             t_theirs, t_ours, ratio = compare(ours, theirs, rounds)
             target = TARGETS.get(kind)
@@ -193,8 +227,9 @@ def main(argv=None):
               "| call | scikit-learn | sklloss | sklloss / scikit-learn | target | met |\n"
               "|---|---:|---:|---:|---:|:---:|")
     table = header + "\n" + "\n".join(rows) + "\n"
-    summary = (f"\n{len(rows) - len(misses)} of {len(rows)} rows at or under their "
-               "target" + (": missed by " + "; ".join(misses) if misses else "") + ".\n")
+    n_targeted = sum(1 for row in rows if not row.endswith("|  |  |"))
+    summary = (f"\n{n_targeted - len(misses)} of the {n_targeted} rows with a target meet "
+               "it" + (": missed by " + "; ".join(misses) if misses else "") + ".\n")
     print(summary)
     if not args.no_save:
         os.makedirs(args.out, exist_ok=True)

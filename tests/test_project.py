@@ -162,7 +162,7 @@ def test_overhead_benchmark_smoke(tmp_path):
     table = (tmp_path / "overhead_quick.md").read_text()
     rows = [line for line in table.splitlines() if line.startswith("| `")
             or line.startswith("| demo")]
-    assert len(rows) == 15 + 9 + 12 + 6  # fit, partial_fit, predictions, demo
+    assert len(rows) == 15 + 9 + 12 + 6 + 6  # fit, partial_fit, predictions, other, demo
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         assert float(cells[3]) > 0  # the ratio (its value is a timing: not asserted)
