@@ -175,14 +175,12 @@ def sessions(draw):
         X.flat[draw(st.integers(0, X.size - 1))] = draw(st.sampled_from([np.nan, np.inf]))
     Estimator = SGDClassifier if classifier else SGDRegressor
     calls = [("fit", (X, y), {"sample_weight": sample_weight})]
-    chunk = slice(0, max(1, n // 2))
-    y_chunk = y[chunk]
-    pf_kwargs = {}
-    if params["early_stopping"] is False:
-        calls.append(("partial_fit", (X[chunk] if not isinstance(X, list) else X[:n // 2 or 1],
-                                      y_chunk), pf_kwargs))
-        calls.append(("partial_fit", (X_new, y[:np.shape(X_new)[0]]
-                                      if np.shape(X_new)[0] <= n else y[:1]), {}))
+    if not params["early_stopping"]:  # (refused by partial_fit)
+        half = slice(0, max(1, n // 2))
+        n_new = np.shape(X_new)[0]
+        calls.append(("partial_fit", (X[half], y[half]), {}))
+        # (more new rows than labels: scikit-learn's length error, both ways)
+        calls.append(("partial_fit", (X_new, y[:n_new] if n_new <= n else y[:1]), {}))
     for method in ("predict", "decision_function", "predict_proba", "score"):
         args = (X_new,) if method != "score" else (X, y)
         calls.append((method, args, {}))
