@@ -402,8 +402,11 @@ def test_csr_check_is_the_checks_it_replaces():
                                  shape=(n_rows, n_features)).has_canonical_format
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_early_stopping_r2_is_sklearns_r2_score(dtype):
+@pytest.mark.parametrize("dtype, prediction_dtype", [
+    (np.float32, np.float32), (np.float32, np.float64), (np.float64, np.float64)])
+def test_early_stopping_r2_is_sklearns_r2_score(dtype, prediction_dtype):
+    """In the dtype r2_score would pick (float32 targets with a float64 intercept give
+    float64 predictions, and a float64 R²)."""
     rng = np.random.default_rng(3)
     for trial in range(50):
         n = rng.integers(2, 30)
@@ -411,11 +414,12 @@ def test_early_stopping_r2_is_sklearns_r2_score(dtype):
         if trial % 5 == 0:
             y[:] = 1.5  # constant targets: r2_score's 0 (or 1 for a perfect fit)
         weight = rng.random(n).astype(dtype)
-        prediction = (y + rng.standard_normal(n) * (trial % 4)).astype(dtype)
+        prediction = (y + rng.standard_normal(n) * (trial % 4)).astype(prediction_dtype)
         scorer = _sgd._R2(np.zeros((n, 1), dtype=dtype), y, weight)
         expected = r2_score(y, prediction, sample_weight=weight)
-        assert scorer._r2(prediction) == pytest.approx(expected, rel=1e-5 if dtype ==
-                                                       np.float32 else 1e-12, abs=1e-6)
+        precise = np.float64 in (dtype, prediction_dtype)
+        assert scorer._r2(prediction) == pytest.approx(
+            expected, rel=1e-12 if precise else 1e-6, abs=1e-12 if precise else 1e-6)
 
 
 @pytest.mark.parametrize("Estimator", [SGDClassifier, SGDRegressor])

@@ -860,22 +860,26 @@ class _R2:
         self.X_val = X_val
         self.model_scores = []
         self.y_val, self.sample_weight_val = y_val, sample_weight_val
-        dtype = np.float32 if X_val.dtype == np.float32 else np.float64
-        self.y = y_val.astype(dtype)[:, None]
-        self.weight = sample_weight_val.astype(dtype)[:, None]
-        if y_val.shape[0] >= 2:
-            mean = np.average(self.y, axis=0, weights=self.weight[:, 0])
-            self.denominator = np.sum(self.weight * (self.y - mean) ** 2, axis=0)[0]
+        self._by_dtype = {}  # dtype -> (y, weight, denominator) in that dtype
 
     def _r2(self, prediction):
-        if self.y.shape[0] < 2:
+        if self.y_val.shape[0] < 2:
             return r2_score(self.y_val, prediction, sample_weight=self.sample_weight_val)
-        numerator = np.sum(self.weight * (self.y - prediction[:, None]) ** 2, axis=0)[0]
+        # (r2_score computes in the widest float dtype of its three inputs)
+        dtype = np.result_type(self.y_val.dtype, prediction.dtype,
+                               self.sample_weight_val.dtype, np.float32)
+        if dtype not in self._by_dtype:
+            y = self.y_val.astype(dtype)[:, None]
+            weight = self.sample_weight_val.astype(dtype)[:, None]
+            mean = np.average(y, axis=0, weights=weight[:, 0])
+            self._by_dtype[dtype] = (y, weight, np.sum(weight * (y - mean) ** 2, axis=0)[0])
+        y, weight, denominator = self._by_dtype[dtype]
+        numerator = np.sum(weight * (y - prediction[:, None]) ** 2, axis=0)[0]
         if numerator == 0:
             return 1.0
-        if self.denominator == 0:
+        if denominator == 0:
             return 0.0
-        return float(1 - numerator / self.denominator)
+        return float(1 - numerator / denominator)
 
     def __call__(self, v, intercept, wscale):
         both = np.concatenate([v, wscale[:, None] * v]).astype(self.X_val.dtype, copy=False)

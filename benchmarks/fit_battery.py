@@ -1,0 +1,124 @@
+"""A fixed battery of fits, to show that a change changed nothing: run it under two
+builds (e.g. the last landed commit's, installed in another virtual environment, and
+yours) and compare what they fitted, bit for bit.
+
+    python benchmarks/fit_battery.py --save before.pkl     # under the old build
+    python benchmarks/fit_battery.py --save after.pkl      # under the new build
+    python benchmarks/fit_battery.py --compare before.pkl after.pkl
+
+The battery draws 400 configurations (seeded) from every loss x penalty x schedule x
+averaging x dense / CSR x float64 / float32 x binary / one-vs-rest / multinomial /
+regression x fit / partial_fit in three chunks / early stopping, and records coef_,
+intercept_, n_iter_, t_, loss_curve_, validation_scores_ and the predictions of 50
+rows (or the error raised, by type and message).
+"""
+import argparse
+import itertools
+import pickle
+import sys
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.datasets import make_classification, make_regression
+
+import sklloss
+
+ATTRIBUTES = ("coef_", "intercept_", "n_iter_", "t_", "loss_curve_", "validation_scores_")
+LOSSES = {
+    "binary": ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron",
+               "huber"],
+    "ovr": ["hinge", "log_loss", "modified_huber"],
+    "multinomial": ["multinomial_log_loss"],
+    "regression": ["squared_error", "huber", "epsilon_insensitive",
+                   "squared_epsilon_insensitive"],
+}
+
+
+def configurations(n=400):
+    every = [(task, loss, *rest) for task, losses in LOSSES.items() for loss in losses
+             for rest in itertools.product(
+                 ["l2", "l1", "elasticnet", None],
+                 ["optimal", "invscaling", "constant", "adaptive"], [False, True],
+                 ["dense", "csr"], ["float64", "float32"],
+                 ["fit", "partial_fit", "early stopping"])]
+    chosen = np.random.RandomState(1).choice(len(every), n, replace=False)
+    return [every[i] for i in sorted(chosen)]
+
+
+def run_battery():
+    X_c, y_c = make_classification(300, 8, n_informative=5, n_classes=3, random_state=0)
+    X_r, y_r = make_regression(300, 8, noise=1.0, random_state=0)
+    y_r = y_r / y_r.std()
+    results = {}
+    for config in configurations():
+        task, loss, penalty, schedule, average, layout, dtype, mode = config
+        X, y = (X_r, y_r) if task == "regression" else (
+            X_c, (y_c > 0).astype(int) if task == "binary" else y_c)
+        X = X.astype(dtype)
+        if layout == "csr":
+            X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0))
+        Estimator = sklloss.SGDRegressor if task == "regression" else sklloss.SGDClassifier
+        model = Estimator(loss=loss, penalty=penalty, learning_rate=schedule, eta0=0.01,
+                          average=average, random_state=3, max_iter=20,
+                          alpha=1e-2 if schedule == "optimal" else 1e-3,
+                          early_stopping=mode == "early stopping")
+        try:
+            if mode == "partial_fit":
+                extra = {} if task == "regression" else {"classes": np.unique(y)}
+                for chunk in np.array_split(np.arange(300), 3):
+                    model.partial_fit(X[chunk], y[chunk], **extra)
+            else:
+                model.fit(X, y)
+            record = {name: getattr(model, name) for name in ATTRIBUTES
+                      if hasattr(model, name)}
+            record["predictions"] = model.predict(X[:50])
+        except Exception as error:  # noqa: BLE001 - recorded and compared
+            record = ("error", type(error).__name__, str(error))
+        results[config] = record
+    return results
+
+
+def _identical(a, b):
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return a == b
+    if a.keys() != b.keys():
+        return False
+    for name in a:
+        x, y = a[name], b[name]
+        if isinstance(x, np.ndarray):
+            if not (isinstance(y, np.ndarray) and x.dtype == y.dtype
+                    and np.array_equal(x, y, equal_nan=True)):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--save", metavar="FILE", help="run the battery, save its results")
+    group.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"))
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    if args.save:
+        results = run_battery()
+        with open(args.save, "wb") as f:
+            pickle.dump(results, f)
+        print(f"{len(results)} fits (sklloss {sklloss.__version__}) saved to {args.save}")
+        return 0
+    with open(args.compare[0], "rb") as f:
+        before = pickle.load(f)
+    with open(args.compare[1], "rb") as f:
+        after = pickle.load(f)
+    different = [config for config in before if not _identical(before[config],
+                                                               after.get(config, ()))]
+    print(f"{len(before) - len(different)} of {len(before)} fits bit-identical")
+    for config in different:
+        print("  differs:", config)
+    return 1 if different else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
