@@ -5,20 +5,14 @@ The clone is of the committed tree (HEAD), as a newcomer's would be. It needs gi
 the package index, as `pip install .` does; it takes a few minutes (a full build).
 """
 import os
-import re
 import shutil
 import subprocess
 import sys
 
 import pytest
+from test_project import _quick_start_commands
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _readme_first_command():
-    with open(os.path.join(ROOT, "README.md")) as f:
-        section = f.read().split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```bash\n(.*?)\n```", section, flags=re.S)[0]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +35,7 @@ def fresh_clone(tmp_path_factory):
 @pytest.fixture(scope="module")
 def first_command(fresh_clone):
     clone, _, env = fresh_clone
-    command = _readme_first_command()
+    command = _quick_start_commands()[0]
     assert command == "pip install . && python -m sklloss"
     return subprocess.run(["bash", "-c", command], cwd=clone, env=env,
                           capture_output=True, text=True, timeout=1500)

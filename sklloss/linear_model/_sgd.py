@@ -311,9 +311,13 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
 
     def _fit_one_call(self, X, y, classes, sample_weight, coef_init, intercept_init,
                       max_iter, reset, y_checked=False, codes=None):
-        X, y, _ = self._validate_X_y(X, y, reset=reset, y_checked=y_checked)
+        X, y, plain = self._validate_X_y(X, y, reset=reset, y_checked=y_checked)
         if codes is None:
-            codes = self._class_numbers(y, classes)
+            # (`plain` says y passed is_plain_target, unless y_checked: then it speaks
+            # of X only; when X was not plain, y may still be)
+            codes = self._class_numbers(
+                y, classes, (plain and not y_checked)
+                or is_plain_target(y, None, classification=True))
         else:  # (fit, plain labels: `classes` is what unique_labels would make of it)
             self.classes_ = classes
             _check_n_classes(classes)
@@ -379,13 +383,12 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
                      reset)
         return self
 
-    def _class_numbers(self, y, classes):
+    def _class_numbers(self, y, classes, plain_labels):
         """Each row's class number in ``classes_`` (set on the first call from
-        `classes`), after scikit-learn's label checks; a label outside the classes is
-        an error."""
+        `classes`), after scikit-learn's label checks (plain_labels: y passed
+        is_plain_target); a label outside the classes is an error."""
         classes_ = self.__dict__.get("classes_")
-        if not (classes_ is not None and classes_.dtype.kind in "biuf"
-                and is_plain_target(y, None, classification=True)
+        if not (plain_labels and classes_ is not None and classes_.dtype.kind in "biuf"
                 and (classes is None or _equal_labels(classes, classes_))):
             # (plain numeric labels of known numeric classes pass these unchanged)
             with converting(LABEL_PROBLEM):
