@@ -6,13 +6,18 @@ yours) and compare what they fitted, bit for bit.
     python benchmarks/fit_battery.py --save after.pkl      # under the new build
     python benchmarks/fit_battery.py --compare before.pkl after.pkl
 
-The battery draws 400 configurations (seeded) from every loss x penalty x schedule x
-averaging x dense / CSR x float64 / float32 x binary / one-vs-rest / multinomial /
-regression x fit / partial_fit in three chunks / early stopping, and records coef_,
-intercept_, n_iter_, t_, loss_curve_, validation_scores_ and the predictions of 50
-rows (or the error raised, by type and message).
+The battery draws 800 configurations (seeded) from every loss the task takes x
+penalty x schedule (the passive-aggressive ones with their losses) x averaging x
+dense / CSR x float64 / float32 x binary / one-vs-rest / multinomial / regression x
+fit / partial_fit in three chunks / early stopping x an extra (none, sample weights,
+class weights, two threads, the loss as an object, verbose output), and records
+coef_, intercept_, n_iter_, t_, loss_curve_, validation_scores_, the predictions and
+probabilities of 50 rows and what verbose printed (or the error raised, by type and
+message).
 """
 import argparse
+import contextlib
+import io
 import itertools
 import pickle
 import sys
@@ -25,25 +30,36 @@ from sklearn.datasets import make_classification, make_regression
 import sklloss
 
 ATTRIBUTES = ("coef_", "intercept_", "n_iter_", "t_", "loss_curve_", "validation_scores_")
+# (written out, not read from the registry: the battery must run unchanged on builds
+# whose registry differs)
+REGRESSION = ["squared_error", "huber", "epsilon_insensitive",
+              "squared_epsilon_insensitive"]
+CLASSIFICATION = ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron",
+                  *REGRESSION]
 LOSSES = {
-    "binary": ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron",
-               "huber"],
-    "ovr": ["hinge", "log_loss", "modified_huber"],
+    "binary": CLASSIFICATION,
+    "ovr": CLASSIFICATION,
     "multinomial": ["multinomial_log_loss"],
-    "regression": ["squared_error", "huber", "epsilon_insensitive",
-                   "squared_epsilon_insensitive"],
+    "regression": REGRESSION,
 }
+PA_LOSS = {"regression": "epsilon_insensitive"}  # (the classifier's: hinge)
+EXTRAS = [None, "sample_weight", "class_weight", "n_jobs", "loss object", "verbose"]
 
 
-def configurations(n=400):
-    every = [(task, loss, *rest) for task, losses in LOSSES.items() for loss in losses
-             for rest in itertools.product(
-                 ["l2", "l1", "elasticnet", None],
-                 ["optimal", "invscaling", "constant", "adaptive"], [False, True],
-                 ["dense", "csr"], ["float64", "float32"],
-                 ["fit", "partial_fit", "early stopping"])]
+def configurations(n=800):
+    every = []
+    for task, losses in LOSSES.items():
+        for loss in losses:
+            schedules = ["optimal", "invscaling", "constant", "adaptive"]
+            if loss == PA_LOSS.get(task, "hinge"):
+                schedules += ["pa1", "pa2"]
+            for rest in itertools.product(
+                    ["l2", "l1", "elasticnet", None], schedules, [False, True],
+                    ["dense", "csr"], ["float64", "float32"],
+                    ["fit", "partial_fit", "early stopping"], EXTRAS):
+                every.append((task, loss, *rest))
     chosen = np.random.RandomState(1).choice(len(every), n, replace=False)
-    return [every[i] for i in sorted(chosen)]
+    return [every[i] for i in sorted(chosen, key=lambda i: every[i][:2] + (i,))]
 
 
 def run_battery():
@@ -52,27 +68,49 @@ def run_battery():
     y_r = y_r / y_r.std()
     results = {}
     for config in configurations():
-        task, loss, penalty, schedule, average, layout, dtype, mode = config
+        task, loss, penalty, schedule, average, layout, dtype, mode, extra = config
         X, y = (X_r, y_r) if task == "regression" else (
             X_c, (y_c > 0).astype(int) if task == "binary" else y_c)
         X = X.astype(dtype)
         if layout == "csr":
             X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0))
-        Estimator = sklloss.SGDRegressor if task == "regression" else sklloss.SGDClassifier
-        model = Estimator(loss=loss, penalty=penalty, learning_rate=schedule, eta0=0.01,
-                          average=average, random_state=3, max_iter=20,
-                          alpha=1e-2 if schedule == "optimal" else 1e-3,
-                          early_stopping=mode == "early stopping")
+        regression = task == "regression"
+        Estimator = sklloss.SGDRegressor if regression else sklloss.SGDClassifier
+        params = dict(loss=loss, penalty=penalty, learning_rate=schedule, eta0=0.01,
+                      average=average, random_state=3, max_iter=20,
+                      alpha=1e-2 if schedule == "optimal" else 1e-3,
+                      early_stopping=mode == "early stopping",
+                      verbose=int(extra == "verbose"))
+        if extra == "loss object":
+            params["loss"] = sklloss.losses.get_loss(
+                loss, **({"epsilon": 0.3} if loss in ("huber", "epsilon_insensitive",
+                                                      "squared_epsilon_insensitive")
+                         else {}))
+        if extra == "class_weight" and not regression:
+            params["class_weight"] = {c: 1.0 + 0.5 * c for c in np.unique(y)}
+        if extra == "n_jobs" and not regression:
+            params["n_jobs"] = 2
+        sample_weight = None
+        if extra == "sample_weight":
+            sample_weight = np.random.RandomState(5).uniform(0.2, 2.0, 300).astype(dtype)
+        model = Estimator(**params)
+        printed = io.StringIO()
         try:
-            if mode == "partial_fit":
-                extra = {} if task == "regression" else {"classes": np.unique(y)}
-                for chunk in np.array_split(np.arange(300), 3):
-                    model.partial_fit(X[chunk], y[chunk], **extra)
-            else:
-                model.fit(X, y)
+            with contextlib.redirect_stdout(printed):
+                if mode == "partial_fit":
+                    more = {} if regression else {"classes": np.unique(y)}
+                    for chunk in np.array_split(np.arange(300), 3):
+                        model.partial_fit(X[chunk], y[chunk], sample_weight=None
+                                          if sample_weight is None
+                                          else sample_weight[chunk], **more)
+                else:
+                    model.fit(X, y, sample_weight=sample_weight)
             record = {name: getattr(model, name) for name in ATTRIBUTES
                       if hasattr(model, name)}
             record["predictions"] = model.predict(X[:50])
+            if hasattr(model, "predict_proba"):
+                record["probabilities"] = model.predict_proba(X[:50])
+            record["printed"] = printed.getvalue()
         except Exception as error:  # noqa: BLE001 - recorded and compared
             record = ("error", type(error).__name__, str(error))
         results[config] = record
@@ -114,7 +152,10 @@ def main(argv=None):
         after = pickle.load(f)
     different = [config for config in before if not _identical(before[config],
                                                                after.get(config, ()))]
-    print(f"{len(before) - len(different)} of {len(before)} fits bit-identical")
+    errors = sum(isinstance(before[config], tuple) for config in before
+                 if config not in different)
+    print(f"{len(before) - len(different)} of {len(before)} fits bit-identical "
+          f"({errors} of them raise the same error in both)")
     for config in different:
         print("  differs:", config)
     return 1 if different else 0

@@ -7,14 +7,14 @@ from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.metrics import r2_score
 from sklearn.utils import assert_all_finite, check_random_state, compute_class_weight
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.extmath import safe_sparse_dot, softmax
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from joblib import cpu_count
 from scipy.special import log_softmax
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..losses import BaseLoss
+from ..losses import BaseLoss, LogitLink, SoftmaxLink
 from ._sgd_base import (
     CLASSIFICATION_LOSSES,
     DEFAULT_EPSILON,
@@ -420,7 +420,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
                 "class_weight must be finite and non-negative (a negative weight would "
                 "make SGD maximise that class's loss); got %r." % (self.class_weight,))
         n_outputs = 1 if n_classes == 2 else n_classes
-        multinomial = self._loss_name() == "multinomial_log_loss"
+        multinomial = self._loss_object().is_multiclass
         if n_classes == 2 and not multinomial:
             pos_label = np.array([1.0])
             weight_pos, weight_neg = class_weight[1:2], class_weight[0:1]
@@ -470,7 +470,9 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
 
     # -- probabilities ---------------------------------------------------------------
     def _check_proba(self):
-        if self._loss_name() not in ("log_loss", "modified_huber", "multinomial_log_loss"):
+        # (the loss's description says; an unknown loss has no probabilities either)
+        cls = self._loss_class()
+        if cls is None or not cls.link.gives_probabilities:
             raise AttributeError(
                 "probability estimates are not available for loss=%r" % self.loss)
         return True
@@ -495,20 +497,22 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
             Probabilities of the classes, in the order of ``classes_``.
         """
         check_is_fitted(self)
-        if self._loss_name() == "log_loss":
+        link = self._loss_object().link  # (a link that gives probabilities)
+        if isinstance(link, SoftmaxLink):  # one multi-class model
+            scores = self._softmax_scores(X)
+            return link.inverse(scores, out=scores)
+        if isinstance(link, LogitLink):  # one-vs-rest: scikit-learn's normalisation
             return self._predict_proba_lr(X)
-        if self._loss_name() == "multinomial_log_loss":
-            return softmax(self._softmax_scores(X), copy=False)
+        # modified Huber's clipped link, one-vs-rest (rows with every class at 0 get
+        # uniform probabilities)
         scores = self.decision_function(X)
         binary = len(self.classes_) == 2
         if binary:
             prob2 = np.ones((scores.shape[0], 2))
             prob = prob2[:, 1]
+            prob[:] = link.inverse(np.asarray(scores, dtype=np.float64))
         else:
-            prob = scores
-        np.clip(scores, -1, 1, prob)
-        prob += 1.0
-        prob /= 2.0
+            prob = link.inverse(scores)
         if binary:
             prob2[:, 0] -= prob
             return prob2
@@ -534,7 +538,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        if self._loss_name() == "multinomial_log_loss":
+        if isinstance(self._loss_object().link, SoftmaxLink):
             # log-softmax, finite where the probability underflows to 0
             return log_softmax(self._softmax_scores(X), axis=1)
         return np.log(self.predict_proba(X))

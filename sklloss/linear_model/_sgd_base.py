@@ -43,7 +43,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..losses import LOSSES, BaseLoss
+from ..losses import LOSSES, BaseLoss, IdentityLink
 from . import _checks, _engine
 
 # scikit-learn >= 1.8 rejects all-zero sample weights unless told not to; the check is
@@ -56,12 +56,28 @@ DEFAULT_EPSILON = 0.1
 MAX_INT = np.iinfo(np.int32).max
 MAX_INTP = np.iinfo(np.intp).max  # (max_iter and the like beyond it are as good as infinite)
 
-REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive",
-                     "squared_epsilon_insensitive")
-SKLEARN_CLASSIFICATION_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge",
-                                 "perceptron") + REGRESSION_LOSSES
-# sklloss adds the multinomial loss, which scikit-learn's SGD does not have
-CLASSIFICATION_LOSSES = SKLEARN_CLASSIFICATION_LOSSES + ("multinomial_log_loss",)
+
+
+def _regression_loss(cls):
+    """A loss SGDRegressor takes: one output, real targets (not labels)."""
+    return not cls.is_multiclass and not cls.integer_y_true
+
+
+def _classification_loss(cls):
+    """A loss SGDClassifier takes: labels (binary or multi-class), or, as in
+    scikit-learn, a regression loss with the identity link whose targets include the
+    -1 / +1 that one-vs-rest gives it."""
+    return cls.integer_y_true or (
+        isinstance(cls.link, IdentityLink) and cls.interval_y_true.includes([-1.0, 1.0]))
+
+
+# the estimators' losses, derived from the registry (in its order)
+REGRESSION_LOSSES = tuple(name for name, cls in LOSSES.items() if _regression_loss(cls))
+CLASSIFICATION_LOSSES = tuple(name for name, cls in LOSSES.items()
+                              if _classification_loss(cls))
+# scikit-learn's SGDClassifier has the single-output ones (sklloss adds multi-class)
+SKLEARN_CLASSIFICATION_LOSSES = tuple(name for name in CLASSIFICATION_LOSSES
+                                      if not LOSSES[name].is_multiclass)
 
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
@@ -96,11 +112,15 @@ def converting(problem):
 
 
 def loss_table(names):
-    """loss name -> (sklloss loss class,) or (class, default epsilon): the shape of
-    scikit-learn's ``loss_functions`` class attribute, which some code reads."""
-    return {name: (LOSSES[name], DEFAULT_EPSILON)
-            if "epsilon" in LOSSES[name]._parameter_names else (LOSSES[name],)
-            for name in names}
+    """loss name -> (sklloss loss class,) or (class, its parameters' defaults): the
+    shape of scikit-learn's ``loss_functions`` class attribute, which some code
+    reads."""
+    table = {}
+    for name in names:
+        defaults = inspect.signature(LOSSES[name]).parameters
+        table[name] = (LOSSES[name], *(defaults[parameter].default
+                                       for parameter in LOSSES[name]._parameter_names))
+    return table
 
 
 class _BaseSGD(SparseCoefMixin, BaseEstimator):
@@ -170,37 +190,57 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         # _fit_context ask this rather than list every attribute ending in "_")
         return "coef_" in self.__dict__
 
-    def _loss_name(self):
-        """The name of ``self.loss``, a name or an sklloss.losses object."""
-        return self.loss.name if isinstance(self.loss, BaseLoss) else self.loss
+    def _loss_class(self):
+        """The class of ``self.loss`` (a name or an sklloss.losses object), or None for
+        a name that is no loss."""
+        if isinstance(self.loss, BaseLoss):
+            return type(self.loss)
+        return LOSSES.get(self.loss) if isinstance(self.loss, str) else None
 
-    def _loss_name_and_epsilon(self):
-        """The engine's loss name and epsilon for ``self.loss``; a loss object's own
-        epsilon replaces the ``epsilon`` parameter."""
-        name = self._loss_name()
-        epsilon = getattr(self.loss, "epsilon", self.epsilon)
-        if name not in self._allowed_losses:
+    def _loss_key(self):
+        """(name, kernel parameters) of ``self.loss``, checked against the losses this
+        estimator takes: a loss object's own parameters (e.g. epsilon), or for a name
+        the estimator's ``epsilon``. Cheap: what a _Plan is keyed by."""
+        cls = self._loss_class()
+        if cls is None or cls.name not in self._allowed_losses:
             raise ValueError(
                 f"{type(self).__name__} does not support loss={self.loss!r}; the supported "
                 f"losses are {sorted(self._allowed_losses)} (as names or as "
                 f"sklloss.losses objects)."
             )
-        return name, float(epsilon)
+        if isinstance(self.loss, BaseLoss):
+            params = self.loss.kernel_params()
+        else:
+            params = dict.fromkeys(BaseLoss._KERNEL_FIELDS, 0.0)
+            if "epsilon" in cls._parameter_names:
+                params["epsilon"] = float(self.epsilon)
+        return cls.name, tuple(params.items())
+
+    def _loss_object(self):
+        """``self.loss`` as an sklloss.losses object: its description (kernel, link,
+        targets) is what the estimator and the engine work from."""
+        if isinstance(self.loss, BaseLoss):
+            self._loss_key()  # (checks that this estimator takes it)
+            return self.loss
+        return _named_loss(*self._loss_key())
 
     def _plan(self, **derived):
         """This estimator's _Plan for its current hyperparameters and the values in
         `derived` (compared by identity): the one made last when nothing changed."""
-        loss_name, epsilon = self._loss_name_and_epsilon()
+        loss_key = self._loss_key()
         # (a dict class_weight can change in place: the key holds a copy of it too)
         class_weight = self.__dict__.get("class_weight")
-        key = (self._parameter_values(), loss_name, epsilon,
+        key = (self._parameter_values(), loss_key,
                dict(class_weight) if type(class_weight) is dict else None)
         plan = _PLANS.get(self)
         if plan is not None and plan.matches(key, derived):
             return plan
         plan = _Plan(key, derived)
+        plan.loss = (self.loss if isinstance(self.loss, BaseLoss)
+                     else _named_loss(*loss_key))
+        params = loss_key[1]
         plan.settings = _engine_settings(
-            loss_name, epsilon, self._is_classifier,
+            int(plan.loss.kernel), params, plan.loss.is_multiclass, self._is_classifier,
             _engine.PENALTIES["none" if self.penalty is None else str(self.penalty).lower()],
             float(self.alpha), 0.0 if self.l1_ratio is None else float(self.l1_ratio),
             _engine.LEARNING_RATES[self.learning_rate], float(self.eta0),
@@ -219,7 +259,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
                 "alpha must be > 0 since learning_rate is 'optimal'. alpha is used "
                 "to compute the optimal learning rate."
             )
-        loss_name, _ = self._loss_name_and_epsilon()
+        loss_name, _ = self._loss_key()
         if self.learning_rate in ("pa1", "pa2"):
             needed = "hinge" if self._is_classifier else "epsilon_insensitive"
             if loss_name != needed:
@@ -531,11 +571,12 @@ class _Plan:
     hyperparameters it was made from, `derived` the objects (e.g. ``classes_``) it
     was made for, compared by identity."""
 
-    __slots__ = ("key", "derived", "settings", "values")
+    __slots__ = ("key", "derived", "loss", "settings", "values")
 
     def __init__(self, key, derived):
         self.key = key
         self.derived = derived
+        self.loss = None
         self.settings = None
         self.values = {}
 
@@ -550,10 +591,20 @@ class _Plan:
 
 
 @functools.lru_cache(maxsize=256)
-def _engine_settings(*settings):
+def _named_loss(name, params):
+    """The loss object for a loss name and its kernel parameters (a tuple of (field,
+    value) pairs), made once: the estimators only read it."""
+    cls = LOSSES[name]
+    return cls(**{field: value for field, value in params
+                  if field in cls._parameter_names})
+
+
+@functools.lru_cache(maxsize=256)
+def _engine_settings(kernel, params, *settings):
     """The engine's settings record (immutable, so shared by every estimator that has
-    the same hyperparameters)."""
-    return _engine.EngineSettings(*settings)
+    the same hyperparameters); `params`: the loss's parameter record as a tuple of
+    (field, value) pairs."""
+    return _engine.EngineSettings(kernel, dict(params), *settings)
 
 
 def is_plain_dense(X, n_features, check_finite=True):

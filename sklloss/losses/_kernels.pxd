@@ -6,6 +6,10 @@
 #
 #     from sklloss.losses._kernels cimport loss_hinge, grad_hinge
 #
+# Names: loss_<name> is a loss, grad_<name> its derivative, loss_grad_<name> both (it
+# returns the loss and stores the derivative), <name> being the loss's name in
+# sklloss.losses (LOSSES); the type of a loss in fused code is its class's name.
+#
 # Conventions (those of scikit-learn's SGD, so that equal hyperparameters give equal
 # learning dynamics):
 # - `raw` is the raw prediction p = <w, x> + b; derivatives are d loss / d raw.
@@ -27,42 +31,72 @@
 # labels) before anyone sees a result.
 
 from cython cimport floating
-from libc.math cimport exp, expf, fabs, fabsf, log, log1p, log1pf, logf
+from libc.math cimport NAN, exp, expf, fabs, fabsf, log, log1p, log1pf, logf
 
 
 # ---------------------------------------------------------------------------
-# Parameter structs: one type per loss. A loop that is fused over `loss_params_t`
-# is compiled once per loss, so the per-sample call below is inlined, not virtual.
+# The description of a loss that compiled code receives: its kernel code and its
+# parameter record. sklloss.losses' loss classes declare both (`kernel`,
+# `kernel_params()`); the one code -> kernel switch is _switch.pxi.
 # ---------------------------------------------------------------------------
-ctypedef struct SquaredErrorParams:
-    char unused
-ctypedef struct HuberParams:
-    double epsilon
-ctypedef struct EpsilonInsensitiveParams:
-    double epsilon
-ctypedef struct SquaredEpsilonInsensitiveParams:
-    double epsilon
-ctypedef struct LogisticParams:
-    char unused
-ctypedef struct HingeParams:
-    char unused
-ctypedef struct PerceptronParams:
-    char unused
-ctypedef struct SquaredHingeParams:
-    char unused
-ctypedef struct ModifiedHuberParams:
-    char unused
 
-ctypedef fused loss_params_t:
-    SquaredErrorParams
-    HuberParams
-    EpsilonInsensitiveParams
-    SquaredEpsilonInsensitiveParams
-    LogisticParams
-    HingeParams
-    PerceptronParams
-    SquaredHingeParams
-    ModifiedHuberParams
+# Every loss's parameters, in one fixed record (a loss reads the fields it has).
+ctypedef struct LossParams:
+    double epsilon      # huber, epsilon_insensitive, squared_epsilon_insensitive
+    double quantile     # (room for the quantile loss)
+    double power        # (room for Tweedie's power)
+
+# One code per loss; Python sees them as sklloss.losses._kernels.LossCode.
+cpdef enum LossCode:
+    SQUARED_ERROR = 0
+    HUBER = 1
+    EPSILON_INSENSITIVE = 2
+    SQUARED_EPSILON_INSENSITIVE = 3
+    LOG_LOSS = 4
+    HINGE = 5
+    PERCEPTRON = 6
+    SQUARED_HINGE = 7
+    MODIFIED_HUBER = 8
+    MULTINOMIAL_LOG_LOSS = 9
+
+# What the switch returns for a code it does not know (a caller raises).
+cdef enum:
+    UNKNOWN_LOSS = -1
+
+# One type per loss, holding its parameter record: a loop fused over `loss_t` is
+# compiled once per loss, so the per-sample kernel call is inlined, not virtual.
+ctypedef struct SquaredError:
+    LossParams params
+ctypedef struct Huber:
+    LossParams params
+ctypedef struct EpsilonInsensitive:
+    LossParams params
+ctypedef struct SquaredEpsilonInsensitive:
+    LossParams params
+ctypedef struct LogLoss:
+    LossParams params
+ctypedef struct Hinge:
+    LossParams params
+ctypedef struct Perceptron:
+    LossParams params
+ctypedef struct SquaredHinge:
+    LossParams params
+ctypedef struct ModifiedHuber:
+    LossParams params
+ctypedef struct MultinomialLogLoss:  # K outputs: see loss_grad_multinomial_log_loss
+    LossParams params
+
+ctypedef fused loss_t:
+    SquaredError
+    Huber
+    EpsilonInsensitive
+    SquaredEpsilonInsensitive
+    LogLoss
+    Hinge
+    Perceptron
+    SquaredHinge
+    ModifiedHuber
+    MultinomialLogLoss
 
 
 # ---------------------------------------------------------------------------
@@ -230,7 +264,7 @@ cdef inline floating grad_squared_epsilon_insensitive(floating y, floating raw,
 # coin toss with random labels).
 cdef inline floating _log1pexp_from_exp(floating x, floating e) noexcept nogil:
     # e = exp(x) for x <= 18, exp(-x) beyond: the one exp that log1pexp and
-    # loss_grad_logistic share (see _exp_for_log1pexp)
+    # loss_grad_log_loss share (see _exp_for_log1pexp)
     if x <= -37:
         return e  # log1p(e) == e to working precision
     elif x <= -2:
@@ -254,7 +288,7 @@ cdef inline floating log1pexp(floating x) noexcept nogil:
 
 
 # log_loss: log(1 + exp(-z))
-cdef inline floating loss_logistic(floating y, floating raw) noexcept nogil:
+cdef inline floating loss_log_loss(floating y, floating raw) noexcept nogil:
     return log1pexp(-y * raw)
 
 
@@ -266,7 +300,7 @@ cdef inline floating loss_logistic(floating y, floating raw) noexcept nogil:
 #   becomes a branch that random labels mispredict): with e = exp(-z), -y e / (1 + e),
 #   and -y below z = -37 (where e would overflow and expit(-z) == 1 anyway), a
 #   cut-off data rarely crosses.
-cdef inline floating grad_logistic(floating y, floating raw) noexcept nogil:
+cdef inline floating grad_log_loss(floating y, floating raw) noexcept nogil:
     cdef floating z = y * raw
     cdef floating e
     if floating is float:
@@ -280,7 +314,7 @@ cdef inline floating grad_logistic(floating y, floating raw) noexcept nogil:
 
 
 # Loss and derivative of log_loss from one exp; returns the loss.
-cdef inline floating loss_grad_logistic(floating y, floating raw,
+cdef inline floating loss_grad_log_loss(floating y, floating raw,
                                         floating* gradient) noexcept nogil:
     cdef floating x = -y * raw  # the loss is log1pexp(x)
     cdef floating e = _exp_for_log1pexp(x)
@@ -378,8 +412,8 @@ cdef inline floating _log1p_of_sum(floating rest) noexcept nogil:
     return _log(1 + rest) if rest >= <floating>0.125 else _log1p(rest)
 
 
-cdef inline floating loss_multinomial(const floating* raw, Py_ssize_t n_classes,
-                                      Py_ssize_t y) noexcept nogil:
+cdef inline floating loss_multinomial_log_loss(const floating* raw, Py_ssize_t n_classes,
+                                               Py_ssize_t y) noexcept nogil:
     cdef floating m
     cdef Py_ssize_t argmax
     cdef floating rest = _sum_exp_minus_max(raw, n_classes, &m, &argmax, NULL)
@@ -387,8 +421,9 @@ cdef inline floating loss_multinomial(const floating* raw, Py_ssize_t n_classes,
 
 
 # Stores the K derivatives in `gradient` (which may alias `raw`) and returns the loss.
-cdef inline floating loss_grad_multinomial(const floating* raw, Py_ssize_t n_classes,
-                                           Py_ssize_t y, floating* gradient) noexcept nogil:
+cdef inline floating loss_grad_multinomial_log_loss(const floating* raw,
+                                                    Py_ssize_t n_classes, Py_ssize_t y,
+                                                    floating* gradient) noexcept nogil:
     cdef Py_ssize_t k, argmax
     cdef floating m
     cdef floating raw_y = raw[y]  # read before `gradient` may overwrite it
@@ -406,64 +441,76 @@ cdef inline floating loss_grad_multinomial(const floating* raw, Py_ssize_t n_cla
 
 
 # ---------------------------------------------------------------------------
-# Dispatch over `loss_params_t`, resolved at compile time in a fused caller.
+# The element-wise losses by type, resolved at compile time in a loop fused over
+# `loss_t`. Naming, here and in every kernel above: loss_* is the loss, grad_* its
+# derivative with respect to raw, loss_grad_* both (returns the loss, stores the
+# derivative). A type these do not know gets NaN: never another loss's value. (The
+# multinomial loss takes K raw predictions: its kernels are called by name.)
 # ---------------------------------------------------------------------------
 
 # True for the binary losses, whose kernels take y in {-1, +1}.
-cdef inline bint is_margin_loss(loss_params_t params) noexcept nogil:
-    return (loss_params_t is LogisticParams or loss_params_t is HingeParams
-            or loss_params_t is PerceptronParams or loss_params_t is SquaredHingeParams
-            or loss_params_t is ModifiedHuberParams)
+cdef inline bint is_margin_loss(loss_t loss) noexcept nogil:
+    return (loss_t is LogLoss or loss_t is Hinge or loss_t is Perceptron
+            or loss_t is SquaredHinge or loss_t is ModifiedHuber)
 
 
-cdef inline floating loss_value(loss_params_t params, floating y,
-                                floating raw) noexcept nogil:
-    if loss_params_t is SquaredErrorParams:
+cdef inline floating loss_of(loss_t loss, floating y, floating raw) noexcept nogil:
+    if loss_t is SquaredError:
         return loss_squared_error(y, raw)
-    elif loss_params_t is HuberParams:
-        return loss_huber(y, raw, params.epsilon)
-    elif loss_params_t is EpsilonInsensitiveParams:
-        return loss_epsilon_insensitive(y, raw, params.epsilon)
-    elif loss_params_t is SquaredEpsilonInsensitiveParams:
-        return loss_squared_epsilon_insensitive(y, raw, params.epsilon)
-    elif loss_params_t is LogisticParams:
-        return loss_logistic(y, raw)
-    elif loss_params_t is HingeParams:
+    elif loss_t is Huber:
+        return loss_huber(y, raw, loss.params.epsilon)
+    elif loss_t is EpsilonInsensitive:
+        return loss_epsilon_insensitive(y, raw, loss.params.epsilon)
+    elif loss_t is SquaredEpsilonInsensitive:
+        return loss_squared_epsilon_insensitive(y, raw, loss.params.epsilon)
+    elif loss_t is LogLoss:
+        return loss_log_loss(y, raw)
+    elif loss_t is Hinge:
         return loss_hinge(y, raw)
-    elif loss_params_t is PerceptronParams:
+    elif loss_t is Perceptron:
         return loss_perceptron(y, raw)
-    elif loss_params_t is SquaredHingeParams:
+    elif loss_t is SquaredHinge:
         return loss_squared_hinge(y, raw)
-    else:
+    elif loss_t is ModifiedHuber:
         return loss_modified_huber(y, raw)
-
-
-cdef inline floating loss_grad(loss_params_t params, floating y,
-                               floating raw) noexcept nogil:
-    if loss_params_t is SquaredErrorParams:
-        return grad_squared_error(y, raw)
-    elif loss_params_t is HuberParams:
-        return grad_huber(y, raw, params.epsilon)
-    elif loss_params_t is EpsilonInsensitiveParams:
-        return grad_epsilon_insensitive(y, raw, params.epsilon)
-    elif loss_params_t is SquaredEpsilonInsensitiveParams:
-        return grad_squared_epsilon_insensitive(y, raw, params.epsilon)
-    elif loss_params_t is LogisticParams:
-        return grad_logistic(y, raw)
-    elif loss_params_t is HingeParams:
-        return grad_hinge(y, raw)
-    elif loss_params_t is PerceptronParams:
-        return grad_perceptron(y, raw)
-    elif loss_params_t is SquaredHingeParams:
-        return grad_squared_hinge(y, raw)
     else:
+        return NAN
+
+
+cdef inline floating grad_of(loss_t loss, floating y, floating raw) noexcept nogil:
+    if loss_t is SquaredError:
+        return grad_squared_error(y, raw)
+    elif loss_t is Huber:
+        return grad_huber(y, raw, loss.params.epsilon)
+    elif loss_t is EpsilonInsensitive:
+        return grad_epsilon_insensitive(y, raw, loss.params.epsilon)
+    elif loss_t is SquaredEpsilonInsensitive:
+        return grad_squared_epsilon_insensitive(y, raw, loss.params.epsilon)
+    elif loss_t is LogLoss:
+        return grad_log_loss(y, raw)
+    elif loss_t is Hinge:
+        return grad_hinge(y, raw)
+    elif loss_t is Perceptron:
+        return grad_perceptron(y, raw)
+    elif loss_t is SquaredHinge:
+        return grad_squared_hinge(y, raw)
+    elif loss_t is ModifiedHuber:
         return grad_modified_huber(y, raw)
+    else:
+        return NAN
 
 
-# Loss and derivative together; returns the loss, stores the derivative.
-cdef inline floating loss_value_grad(loss_params_t params, floating y, floating raw,
-                                     floating* gradient) noexcept nogil:
-    if loss_params_t is LogisticParams:
-        return loss_grad_logistic(y, raw, gradient)
-    gradient[0] = loss_grad(params, y, raw)
-    return loss_value(params, y, raw)
+cdef inline floating loss_grad_of(loss_t loss, floating y, floating raw,
+                                  floating* gradient) noexcept nogil:
+    if loss_t is LogLoss:
+        return loss_grad_log_loss(y, raw, gradient)  # (one exp for both)
+    else:
+        gradient[0] = grad_of(loss, y, raw)
+        return loss_of(loss, y, raw)
+
+
+# The derivative of the element-wise loss `code` (with `params`) at one point, by the
+# switch: 0, or UNKNOWN_LOSS for a code no element-wise kernel has. (Compiled in
+# _kernels.pyx; the engine's 'optimal' schedule takes its first step from it.)
+cdef int grad_by_code(int code, const LossParams* params, double y, double raw,
+                      double* gradient) noexcept nogil

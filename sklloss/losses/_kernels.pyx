@@ -2,6 +2,9 @@
 # cython: initializedcheck=False
 """Vectorised loss kernels over arrays, built on the scalar kernels of _kernels.pxd.
 
+A loss arrives as its kernel code and parameter record (what the loss classes of
+sklloss.losses declare) and is dispatched by the one switch of _switch.pxi.
+
 Inputs arrive validated (contiguous, one float dtype, matching lengths) from
 sklloss.losses._loss; what is checked here is what can only be seen element by
 element, in the same pass that computes the result: labels, NaN raw predictions and
@@ -11,30 +14,6 @@ finds which (in numpy: this path is taken only on error) and raises.
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport copysign, copysignf
-
-cdef enum LossKind:
-    SQUARED_ERROR
-    HUBER
-    EPSILON_INSENSITIVE
-    SQUARED_EPSILON_INSENSITIVE
-    LOGISTIC
-    HINGE
-    PERCEPTRON
-    SQUARED_HINGE
-    MODIFIED_HUBER
-
-_KINDS = {
-    "squared_error": SQUARED_ERROR,
-    "huber": HUBER,
-    "epsilon_insensitive": EPSILON_INSENSITIVE,
-    "squared_epsilon_insensitive": SQUARED_EPSILON_INSENSITIVE,
-    "log_loss": LOGISTIC,
-    "hinge": HINGE,
-    "perceptron": PERCEPTRON,
-    "squared_hinge": SQUARED_HINGE,
-    "modified_huber": MODIFIED_HUBER,
-}
-
 
 cdef inline floating* _data_or_null(floating[::1] array) noexcept:
     return NULL if array is None else &array[0]
@@ -64,7 +43,7 @@ cdef inline floating _copysign(floating magnitude, floating sign) noexcept nogil
 
 cdef inline bint _elementwise_one(
     mode_t mode,
-    loss_params_t params,
+    loss_t loss,
     const floating* y_true,
     const floating* raw,
     floating* loss_out,
@@ -80,7 +59,7 @@ cdef inline bint _elementwise_one(
     cdef floating y = y_true[i]
     cdef floating raw_i = raw[i]
     cdef bint bad
-    if is_margin_loss(params):
+    if is_margin_loss(loss):
         # {-1, +1} and {0, 1} labels: 0 and -1 both mean the negative class.
         # y^2 - |y| = |y| (|y| - 1) is 0 exactly for y in {-1, 0, +1}; NaN for NaN
         # and +-inf (inf - inf), so those count as bad too.
@@ -92,11 +71,11 @@ cdef inline bint _elementwise_one(
     else:
         bad = (raw_i != raw_i) | (y - y != 0)  # y - y: NaN for NaN and +-inf, exactly
     if mode_t is LossOnly:
-        loss_out[i] = loss_value(params, y, raw_i)
+        loss_out[i] = loss_of(loss, y, raw_i)
     elif mode_t is GradientOnly:
-        gradient_out[i] = loss_grad(params, y, raw_i)
+        gradient_out[i] = grad_of(loss, y, raw_i)
     else:
-        loss_out[i] = loss_value_grad(params, y, raw_i, &gradient_out[i])
+        loss_out[i] = loss_grad_of(loss, y, raw_i, &gradient_out[i])
     return bad
 
 
@@ -113,7 +92,7 @@ cdef inline bint _weigh_one(mode_t mode, const floating* sample_weight, floating
 
 cdef bint _elementwise_chunk(
     mode_t mode,
-    loss_params_t params,
+    loss_t loss,
     const floating* y_true,
     const floating* raw,
     const floating* sample_weight,
@@ -129,7 +108,7 @@ cdef bint _elementwise_chunk(
     cdef Py_ssize_t i
     cdef bint bad = False
     for i in range(start, stop):
-        bad = True if _elementwise_one(mode, params, y_true, raw, loss_out,
+        bad = True if _elementwise_one(mode, loss, y_true, raw, loss_out,
                                        gradient_out, i) else bad
     # Weights in a second pass over the chunk, still in cache: it keeps the loop above
     # identical for the weighted and the unweighted case.
@@ -146,7 +125,7 @@ cdef enum:
 
 cdef Py_ssize_t _elementwise_loop(
     mode_t mode,
-    loss_params_t params,
+    loss_t loss,
     const floating* y_true,
     const floating* raw,
     const floating* sample_weight,
@@ -159,14 +138,14 @@ cdef Py_ssize_t _elementwise_loop(
     cdef Py_ssize_t n_chunks = (n_samples + CHUNK - 1) // CHUNK
     cdef Py_ssize_t n_bad = 0
     for chunk in prange(n_chunks, num_threads=n_threads, schedule="static"):
-        n_bad += _elementwise_chunk(mode, params, y_true, raw, sample_weight, loss_out,
+        n_bad += _elementwise_chunk(mode, loss, y_true, raw, sample_weight, loss_out,
                                     gradient_out, chunk * CHUNK,
                                     min((chunk + 1) * CHUNK, n_samples))
     return n_bad
 
 
 cdef Py_ssize_t _dispatch_mode(
-    loss_params_t params,
+    loss_t loss,
     const floating* y_true,
     const floating* raw,
     const floating* sample_weight,
@@ -179,96 +158,13 @@ cdef Py_ssize_t _dispatch_mode(
     cdef GradientOnly gradient_only
     cdef LossAndGradient loss_and_gradient
     if gradient_out == NULL:
-        return _elementwise_loop(loss_only, params, y_true, raw, sample_weight, loss_out,
+        return _elementwise_loop(loss_only, loss, y_true, raw, sample_weight, loss_out,
                                  gradient_out, n_samples, n_threads)
     elif loss_out == NULL:
-        return _elementwise_loop(gradient_only, params, y_true, raw, sample_weight,
+        return _elementwise_loop(gradient_only, loss, y_true, raw, sample_weight,
                                  loss_out, gradient_out, n_samples, n_threads)
-    return _elementwise_loop(loss_and_gradient, params, y_true, raw, sample_weight,
+    return _elementwise_loop(loss_and_gradient, loss, y_true, raw, sample_weight,
                              loss_out, gradient_out, n_samples, n_threads)
-
-
-cdef Py_ssize_t _dispatch(
-    LossKind kind,
-    double epsilon,
-    const floating* y_true,
-    const floating* raw,
-    const floating* sample_weight,
-    floating* loss_out,
-    floating* gradient_out,
-    Py_ssize_t n_samples,
-    int n_threads,
-) noexcept nogil:
-    cdef SquaredErrorParams squared_error
-    cdef HuberParams huber
-    cdef EpsilonInsensitiveParams epsilon_insensitive
-    cdef SquaredEpsilonInsensitiveParams squared_epsilon_insensitive
-    cdef LogisticParams logistic
-    cdef HingeParams hinge
-    cdef PerceptronParams perceptron
-    cdef SquaredHingeParams squared_hinge
-    cdef ModifiedHuberParams modified_huber
-    huber.epsilon = epsilon
-    epsilon_insensitive.epsilon = epsilon
-    squared_epsilon_insensitive.epsilon = epsilon
-    if kind == SQUARED_ERROR:
-        return _dispatch_mode(squared_error, y_true, raw, sample_weight,
-                              loss_out, gradient_out, n_samples, n_threads)
-    elif kind == HUBER:
-        return _dispatch_mode(huber, y_true, raw, sample_weight,
-                              loss_out, gradient_out, n_samples, n_threads)
-    elif kind == EPSILON_INSENSITIVE:
-        return _dispatch_mode(epsilon_insensitive, y_true, raw, sample_weight,
-                              loss_out, gradient_out, n_samples, n_threads)
-    elif kind == SQUARED_EPSILON_INSENSITIVE:
-        return _dispatch_mode(squared_epsilon_insensitive, y_true, raw, sample_weight,
-                              loss_out, gradient_out, n_samples, n_threads)
-    elif kind == LOGISTIC:
-        return _dispatch_mode(logistic, y_true, raw, sample_weight,
-                              loss_out, gradient_out, n_samples, n_threads)
-    elif kind == HINGE:
-        return _dispatch_mode(hinge, y_true, raw, sample_weight,
-                              loss_out, gradient_out, n_samples, n_threads)
-    elif kind == PERCEPTRON:
-        return _dispatch_mode(perceptron, y_true, raw, sample_weight,
-                              loss_out, gradient_out, n_samples, n_threads)
-    elif kind == SQUARED_HINGE:
-        return _dispatch_mode(squared_hinge, y_true, raw, sample_weight,
-                              loss_out, gradient_out, n_samples, n_threads)
-    else:
-        return _dispatch_mode(modified_huber, y_true, raw, sample_weight,
-                              loss_out, gradient_out, n_samples, n_threads)
-
-
-def elementwise(
-    str name,
-    double epsilon,
-    const floating[::1] y_true,
-    const floating[::1] raw_prediction,
-    const floating[::1] sample_weight,
-    floating[::1] loss_out,
-    floating[::1] gradient_out,
-    int n_threads,
-):
-    """Per-sample loss and/or derivative of the loss `name`, weighted if asked.
-
-    `loss_out` or `gradient_out` (or both) receive the results; the other may be None.
-    Returns True when some input was bad (a NaN raw prediction, a non-finite target,
-    a binary label outside {-1, 0, +1}, a non-finite weight): the caller must then
-    find which and raise, the outputs are not to be used.
-    """
-    cdef LossKind kind = _KINDS[name]
-    cdef Py_ssize_t n_samples = y_true.shape[0]
-    cdef const floating* sw = NULL if sample_weight is None else &sample_weight[0]
-    cdef floating* loss_ptr = _data_or_null(loss_out)
-    cdef floating* gradient_ptr = _data_or_null(gradient_out)
-    cdef Py_ssize_t n_bad
-    if n_samples == 0:
-        return False
-    with nogil:
-        n_bad = _dispatch(kind, epsilon, &y_true[0], &raw_prediction[0], sw,
-                          loss_ptr, gradient_ptr, n_samples, n_threads)
-    return n_bad != 0
 
 
 cdef inline bint _multinomial_one(
@@ -290,9 +186,9 @@ cdef inline bint _multinomial_one(
     else:
         label = <Py_ssize_t>y
     if gradient_out != NULL:
-        value = loss_grad_multinomial(raw, n_classes, label, gradient_out)
+        value = loss_grad_multinomial_log_loss(raw, n_classes, label, gradient_out)
     else:
-        value = loss_multinomial(raw, n_classes, label)
+        value = loss_multinomial_log_loss(raw, n_classes, label)
     if value != value:  # a NaN, or inf - inf from an infinite raw prediction
         bad = True
     if sample_weight != NULL:
@@ -308,40 +204,123 @@ cdef inline bint _multinomial_one(
     return bad
 
 
-def multinomial(
+cdef Py_ssize_t _multinomial_rows(
+    const floating* y_true,
+    const floating* raw,
+    const floating* sample_weight,
+    floating* loss_out,
+    floating* gradient_out,
+    Py_ssize_t n_samples,
+    Py_ssize_t n_classes,
+    int n_threads,
+) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef Py_ssize_t n_bad = 0
+    for i in prange(n_samples, num_threads=n_threads, schedule="static"):
+        n_bad += _multinomial_one(
+            y_true[i], raw + i * n_classes, n_classes,
+            NULL if sample_weight == NULL else sample_weight + i,
+            NULL if loss_out == NULL else loss_out + i,
+            NULL if gradient_out == NULL else gradient_out + i * n_classes,
+        )
+    return n_bad
+
+
+# -- the switch ------------------------------------------------------------------------
+ctypedef struct ArrayJob:
+    const void* y_true          # (n_samples,)
+    const void* raw             # (n_samples, n_outputs), C order
+    const void* sample_weight   # (n_samples,) or NULL
+    void* loss_out              # (n_samples,) or NULL
+    void* gradient_out          # like raw, or NULL
+    Py_ssize_t n_samples
+    Py_ssize_t n_outputs        # K for a multi-class loss, else 1
+    int n_threads
+
+ctypedef ArrayJob Job
+
+cdef enum:
+    WRONG_OUTPUTS = -2  # an element-wise loss given K > 1 raw predictions per sample
+
+
+cdef Py_ssize_t with_loss(loss_t loss, const floating* precision, ArrayJob* job) noexcept nogil:
+    """The per-sample results of `loss` over the job's arrays; the number of bad
+    samples seen (or WRONG_OUTPUTS)."""
+    cdef const floating* y_true = <const floating*>job.y_true
+    cdef const floating* raw = <const floating*>job.raw
+    cdef const floating* sample_weight = <const floating*>job.sample_weight
+    cdef floating* loss_out = <floating*>job.loss_out
+    cdef floating* gradient_out = <floating*>job.gradient_out
+    if loss_t is MultinomialLogLoss:
+        return _multinomial_rows(y_true, raw, sample_weight, loss_out, gradient_out,
+                                 job.n_samples, job.n_outputs, job.n_threads)
+    else:
+        if job.n_outputs != 1:
+            return WRONG_OUTPUTS
+        return _dispatch_mode(loss, y_true, raw, sample_weight, loss_out, gradient_out,
+                              job.n_samples, job.n_threads)
+
+
+include "_switch.pxi"
+
+
+cdef int grad_by_code(int code, const LossParams* params, double y, double raw,
+                      double* gradient) noexcept nogil:
+    """The derivative of the element-wise loss `code` at one point, in float64;
+    UNKNOWN_LOSS (or WRONG_OUTPUTS for a multi-class loss) when it has none."""
+    cdef ArrayJob job
+    job.y_true = &y
+    job.raw = &raw
+    job.sample_weight = NULL
+    job.loss_out = NULL
+    job.gradient_out = gradient
+    job.n_samples = 1
+    job.n_outputs = 1
+    job.n_threads = 1
+    cdef Py_ssize_t status = switch_loss(code, params, <double*>NULL, &job)
+    return <int>status if status < 0 else 0
+
+
+def compute(
+    int code,
+    LossParams params,
     const floating[::1] y_true,
-    const floating[:, ::1] raw_prediction,
+    const floating[::1] raw_prediction,
+    Py_ssize_t n_outputs,
     const floating[::1] sample_weight,
     floating[::1] loss_out,
-    floating[:, ::1] gradient_out,
+    floating[::1] gradient_out,
     int n_threads,
 ):
-    """Per-sample multinomial loss and/or its (n_samples, n_classes) derivative.
+    """Per-sample loss and/or derivative of the loss with kernel `code` and parameter
+    record `params`, weighted if asked.
 
-    Classes are the integers 0 .. n_classes - 1, stored as floats. Returns True when
-    some input was bad, as `elementwise` does.
+    `raw_prediction` (and `gradient_out`) hold n_outputs values per sample, in C
+    order. `loss_out` or `gradient_out` (or both) receive the results; the other may
+    be None. Returns True when some input was bad (a NaN raw prediction, a
+    non-finite target, a label the loss does not take, a non-finite weight, an
+    infinite raw prediction of the multinomial loss): the caller must then find
+    which and raise, the outputs are not to be used.
     """
-    cdef Py_ssize_t n_samples = raw_prediction.shape[0]
-    cdef Py_ssize_t n_classes = raw_prediction.shape[1]
-    cdef Py_ssize_t i
-    cdef const floating* raw = NULL
-    cdef const floating* sw = NULL if sample_weight is None else &sample_weight[0]
-    cdef floating* loss_ptr = _data_or_null(loss_out)
-    cdef floating* gradient_ptr = NULL
-    cdef Py_ssize_t n_bad = 0
-    if n_samples == 0 or n_classes == 0:
+    cdef ArrayJob job
+    cdef Py_ssize_t n_bad
+    job.n_samples = y_true.shape[0]
+    job.n_outputs = n_outputs
+    if job.n_samples == 0 or n_outputs == 0:
         return False
-    raw = &raw_prediction[0, 0]
-    if gradient_out is not None:
-        gradient_ptr = &gradient_out[0, 0]
+    job.y_true = &y_true[0]
+    job.raw = &raw_prediction[0]
+    job.sample_weight = NULL if sample_weight is None else &sample_weight[0]
+    job.loss_out = _data_or_null(loss_out)
+    job.gradient_out = _data_or_null(gradient_out)
+    job.n_threads = n_threads
     with nogil:
-        for i in prange(n_samples, num_threads=n_threads, schedule="static"):
-            n_bad += _multinomial_one(
-                y_true[i], raw + i * n_classes, n_classes,
-                NULL if sw == NULL else sw + i,
-                NULL if loss_ptr == NULL else loss_ptr + i,
-                NULL if gradient_ptr == NULL else gradient_ptr + i * n_classes,
-            )
+        n_bad = switch_loss(code, &params, &y_true[0], &job)
+    if n_bad == UNKNOWN_LOSS:
+        raise ValueError(f"No loss kernel has the code {code}.")
+    if n_bad == WRONG_OUTPUTS:
+        raise ValueError(f"The loss kernel {LossCode(code).name} takes one raw "
+                         f"prediction per sample; got {n_outputs}.")
     return n_bad != 0
 
 

@@ -1,8 +1,20 @@
 """Public loss classes over the compiled kernels of ``_kernels``.
 
+Each loss class is the ONE description of its loss, from which every other layer
+derives what it needs:
+
+- ``name``: its name in ``LOSSES`` (scikit-learn's SGD names);
+- ``kernel``: the code of its compiled kernel (``_kernels.LossCode``), and
+  ``kernel_params()``: its parameter record (epsilon, quantile, power);
+- ``link``: what prediction its raw score stands for (``_link``);
+- ``interval_y_true`` and ``integer_y_true``: the targets it takes (real numbers in an
+  interval, or integers in it: binary labels, class numbers);
+- ``is_multiclass``: one raw score per class (K outputs) rather than one;
+- ``gives_probabilities``: whether its link gives probabilities.
+
 ``BaseLoss`` holds the array plumbing (validation, dtypes, output buffers, sample
-weights, threads, error messages); each concrete loss only names its kernel, states
-its formula and declares its parameters.
+weights, threads, error messages); a concrete loss declares the above, states its
+formula and declares its parameters.
 """
 import numbers
 import os
@@ -11,6 +23,15 @@ from types import MappingProxyType
 import numpy as np
 
 from . import _kernels
+from ._kernels import LossCode
+from ._link import (
+    REAL_LINE,
+    ClippedLinearLink,
+    IdentityLink,
+    Interval,
+    LogitLink,
+    SoftmaxLink,
+)
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -81,8 +102,9 @@ def _output_buffer(name, out, shape, dtype):
 class BaseLoss:
     """Base class of the sklloss losses: array plumbing shared by every loss.
 
-    A concrete loss sets ``name`` (its scikit-learn SGD name), ``task``
-    (``"regression"``, ``"binary"`` or ``"multiclass"``) and ``_parameter_names``.
+    A concrete loss sets ``name`` (its scikit-learn SGD name), ``kernel``, ``link``,
+    ``interval_y_true``, ``integer_y_true``, ``is_multiclass`` and
+    ``_parameter_names`` (see the module's docstring).
 
     Every method takes ``y_true`` and ``raw_prediction`` (the linear model's output
     ``X @ coef + intercept``, before any link function) of equal length, and an
@@ -95,15 +117,42 @@ class BaseLoss:
     """
 
     name = None
-    task = None
+    kernel = None
+    link = IdentityLink()
+    interval_y_true = REAL_LINE
+    integer_y_true = False
+    is_multiclass = False
     _parameter_names = ()
+    # the fields of the kernels' parameter record, zero where a loss has none
+    _KERNEL_FIELDS = ("epsilon", "quantile", "power")
 
     def __init__(self):
-        if self.name is None:
+        if self.name is None or self.kernel is None:
             raise TypeError(
                 f"{type(self).__name__} has no kernel; use a concrete loss such as "
                 "SquaredError() or get_loss(name)."
             )
+
+    # -- what the loss is ------------------------------------------------------------
+    @property
+    def gives_probabilities(self):
+        """Whether the link maps raw scores to probabilities (``predict_proba``)."""
+        return self.link.gives_probabilities
+
+    @property
+    def task(self):
+        """``"regression"``, ``"binary"`` or ``"multiclass"``, from the targets the loss
+        takes."""
+        if self.is_multiclass:
+            return "multiclass"
+        return "binary" if self.integer_y_true else "regression"
+
+    def kernel_params(self):
+        """The compiled kernel's parameter record, as a dict of its fields."""
+        record = dict.fromkeys(self._KERNEL_FIELDS, 0.0)
+        for name in self._parameter_names:
+            record[name] = float(getattr(self, name))
+        return record
 
     # -- parameters -----------------------------------------------------------------
     def get_params(self, deep=True):
@@ -245,12 +294,25 @@ class BaseLoss:
         if want_loss and want_gradient and np.may_share_memory(loss_buffer, gradient_buffer):
             raise ValueError("loss_out and gradient_out must not overlap.")
 
-        if self._kernel(y, raw, weights, loss_buffer, gradient_buffer, n_threads):
+        if not self.integer_y_true and not self.interval_y_true.is_real_line:
+            self._check_labels(y, raw)  # (before any compiled code runs)
+        if _kernels.compute(
+                self.kernel, self.kernel_params(), y, raw.reshape(-1),
+                raw.shape[1] if raw.ndim == 2 else 1, weights, loss_buffer,
+                None if gradient_buffer is None else gradient_buffer.reshape(-1),
+                n_threads):
             self._raise_bad_input(y, raw, weights)
         return loss, gradient, weights
 
     def _check_raw_prediction(self, raw):
-        """Shape check of the single-output losses: (n,) or (n, 1), returned as (n,)."""
+        """(n,) or (n, 1) raw predictions, returned as (n,); (n, K) for a multi-class
+        loss."""
+        if self.is_multiclass:
+            if raw.ndim != 2 or raw.shape[1] < 1:
+                raise ValueError(
+                    f"{type(self).__name__} takes raw_prediction of shape (n_samples, "
+                    f"n_classes); got shape {raw.shape}.")
+            return raw
         if raw.ndim == 2 and raw.shape[1] == 1:
             raw = raw.reshape(-1)
         if raw.ndim != 1:
@@ -259,11 +321,6 @@ class BaseLoss:
                 f"(n_samples, 1); got shape {raw.shape}."
             )
         return raw
-
-    def _kernel(self, y, raw, weights, loss_out, gradient_out, n_threads):
-        epsilon = float(getattr(self, "epsilon", 0.0))
-        return _kernels.elementwise(self.name, epsilon, y, raw, weights, loss_out,
-                                    gradient_out, n_threads)
 
     def _raise_bad_input(self, y, raw, weights):
         """The kernel saw bad input: say what it is (slow path, only on error)."""
@@ -280,22 +337,43 @@ class BaseLoss:
         )
 
     def _check_labels(self, y, raw):
-        if self.task == "regression":
-            if np.isinf(y).any():
+        """Raise if y_true holds a target the loss does not take (its interval, and
+        integers when integer_y_true)."""
+        if self.is_multiclass:
+            n_classes = raw.shape[1]
+            valid = (y >= 0) & (y < n_classes) & (y == np.floor(y))
+            if not valid.all():
+                raise ValueError(
+                    f"{type(self).__name__} takes integer classes 0 .. {n_classes - 1} "
+                    f"in y_true (raw_prediction has {n_classes} columns); got "
+                    f"{_some_values(y[~valid])}.")
+        elif self.integer_y_true:  # binary labels: the integers of [-1, 1]
+            valid = np.isin(y, (-1.0, 0.0, 1.0))
+            if not valid.all():
+                raise ValueError(
+                    f"{type(self).__name__} is a binary loss: y_true must hold labels in "
+                    f"{{-1, +1}} or {{0, 1}}; got {_some_values(y[~valid])}.")
+        else:
+            if np.isinf(y).any() and self.interval_y_true.is_real_line:
                 raise ValueError("y_true contains infinity.")
-            return
-        valid = np.isin(y, (-1.0, 0.0, 1.0))
-        if not valid.all():
-            raise ValueError(
-                f"{type(self).__name__} is a binary loss: y_true must hold labels in "
-                f"{{-1, +1}} or {{0, 1}}; got {_some_values(y[~valid])}."
-            )
+            valid = (y >= self.interval_y_true.low if self.interval_y_true.low_inclusive
+                     else y > self.interval_y_true.low)
+            valid &= (y <= self.interval_y_true.high if self.interval_y_true.high_inclusive
+                      else y < self.interval_y_true.high)
+            if not valid.all():
+                raise ValueError(
+                    f"{type(self).__name__} takes y_true in {self.interval_y_true}; got "
+                    f"{_some_values(y[~valid])}.")
 
 
 def _some_values(values, limit=5):
     unique = np.unique(values)
     shown = ", ".join(repr(float(v)) for v in unique[:limit])
     return shown + (f", ... ({unique.size} distinct)" if unique.size > limit else "")
+
+
+# binary labels: the integers -1, 0 (the negative class) and +1
+_BINARY_LABELS = Interval(-1, 1, True, True)
 
 
 class _EpsilonLoss(BaseLoss):
@@ -323,7 +401,7 @@ class SquaredError(BaseLoss):
     """
 
     name = "squared_error"
-    task = "regression"
+    kernel = LossCode.SQUARED_ERROR
 
 
 class Huber(_EpsilonLoss):
@@ -349,7 +427,7 @@ class Huber(_EpsilonLoss):
     """
 
     name = "huber"
-    task = "regression"
+    kernel = LossCode.HUBER
 
 
 class EpsilonInsensitive(_EpsilonLoss):
@@ -374,7 +452,7 @@ class EpsilonInsensitive(_EpsilonLoss):
     """
 
     name = "epsilon_insensitive"
-    task = "regression"
+    kernel = LossCode.EPSILON_INSENSITIVE
 
 
 class SquaredEpsilonInsensitive(_EpsilonLoss):
@@ -400,7 +478,7 @@ class SquaredEpsilonInsensitive(_EpsilonLoss):
     """
 
     name = "squared_epsilon_insensitive"
-    task = "regression"
+    kernel = LossCode.SQUARED_EPSILON_INSENSITIVE
 
 
 class LogLoss(BaseLoss):
@@ -421,7 +499,10 @@ class LogLoss(BaseLoss):
     """
 
     name = "log_loss"
-    task = "binary"
+    kernel = LossCode.LOG_LOSS
+    link = LogitLink()
+    interval_y_true = _BINARY_LABELS
+    integer_y_true = True
 
 
 class Hinge(BaseLoss):
@@ -441,7 +522,10 @@ class Hinge(BaseLoss):
     """
 
     name = "hinge"
-    task = "binary"
+    kernel = LossCode.HINGE
+    link = IdentityLink()
+    interval_y_true = _BINARY_LABELS
+    integer_y_true = True
 
 
 class Perceptron(BaseLoss):
@@ -460,7 +544,10 @@ class Perceptron(BaseLoss):
     """
 
     name = "perceptron"
-    task = "binary"
+    kernel = LossCode.PERCEPTRON
+    link = IdentityLink()
+    interval_y_true = _BINARY_LABELS
+    integer_y_true = True
 
 
 class SquaredHinge(BaseLoss):
@@ -479,7 +566,10 @@ class SquaredHinge(BaseLoss):
     """
 
     name = "squared_hinge"
-    task = "binary"
+    kernel = LossCode.SQUARED_HINGE
+    link = IdentityLink()
+    interval_y_true = _BINARY_LABELS
+    integer_y_true = True
 
 
 class ModifiedHuber(BaseLoss):
@@ -500,7 +590,10 @@ class ModifiedHuber(BaseLoss):
     """
 
     name = "modified_huber"
-    task = "binary"
+    kernel = LossCode.MODIFIED_HUBER
+    link = ClippedLinearLink()
+    interval_y_true = _BINARY_LABELS
+    integer_y_true = True
 
 
 class MultinomialLogLoss(BaseLoss):
@@ -527,28 +620,11 @@ class MultinomialLogLoss(BaseLoss):
     """
 
     name = "multinomial_log_loss"
-    task = "multiclass"
-
-    def _check_raw_prediction(self, raw):
-        if raw.ndim != 2 or raw.shape[1] < 1:
-            raise ValueError(
-                "MultinomialLogLoss takes raw_prediction of shape (n_samples, n_classes); "
-                f"got shape {raw.shape}."
-            )
-        return raw
-
-    def _kernel(self, y, raw, weights, loss_out, gradient_out, n_threads):
-        return _kernels.multinomial(y, raw, weights, loss_out, gradient_out, n_threads)
-
-    def _check_labels(self, y, raw):
-        n_classes = raw.shape[1]
-        valid = (y >= 0) & (y < n_classes) & (y == np.floor(y))
-        if not valid.all():
-            raise ValueError(
-                f"MultinomialLogLoss takes integer classes 0 .. {n_classes - 1} in "
-                f"y_true (raw_prediction has {n_classes} columns); got "
-                f"{_some_values(y[~valid])}."
-            )
+    kernel = LossCode.MULTINOMIAL_LOG_LOSS
+    link = SoftmaxLink()
+    interval_y_true = Interval(0, np.inf, True, False)  # (and below the raw columns)
+    integer_y_true = True
+    is_multiclass = True
 
 
 LOSSES = MappingProxyType({

@@ -1,0 +1,33 @@
+# The hyperparameters of a fit as the engine's compiled code reads them: one record,
+# built once per set of hyperparameters (_engine.EngineSettings) and shared by every
+# epoch and output.
+
+# Penalties and learning rates: the codes scikit-learn's engine uses (the Python
+# names are _engine.PENALTIES and _engine.LEARNING_RATES).
+cdef enum:
+    NO_PENALTY = 0
+    L1 = 1
+    L2 = 2
+    ELASTICNET = 3
+    CONSTANT = 1
+    OPTIMAL = 2
+    INVSCALING = 3
+    ADAPTIVE = 4
+    PA1 = 5
+    PA2 = 6
+
+
+ctypedef struct Settings:
+    int penalty
+    double alpha
+    double l1_ratio
+    int learning_rate
+    double eta0
+    double power_t
+    double optimal_init
+    bint fit_intercept
+    double intercept_decay
+    double average          # averaging starts at sample t == average (0: never)
+    bint classification     # y holds class codes; output k's positive class is pos_label[k]
+    double wscale_threshold
+    double float_max        # largest value of the model's float type

@@ -1,0 +1,115 @@
+# Step rules of the SGD engine: the learning rate at time t (constant, optimal,
+# invscaling, adaptive) and one step on one row, of one output (scikit-learn's loop
+# body, with the passive-aggressive steps PA-I / PA-II of Crammer et al., 2006) or of
+# the K outputs of a multi-class loss together.
+
+from cython cimport floating
+from libc.math cimport fabs, pow
+
+from sklloss.losses._kernels cimport loss_grad_multinomial_log_loss, loss_grad_of, loss_t
+from sklloss.linear_model._rows cimport _dot, index_t
+from sklloss.linear_model._settings cimport (
+    INVSCALING,
+    NO_PENALTY,
+    OPTIMAL,
+    PA1,
+    PA2,
+    Settings,
+)
+from sklloss.linear_model._weights cimport Output, _apply
+
+
+cdef inline double _clip_dloss(double dloss) noexcept nogil:
+    # scikit-learn's clip of the loss derivative, at MAX_DLOSS = 1e12
+    if dloss < -1e12:
+        return -1e12
+    elif dloss > 1e12:
+        return 1e12
+    return dloss
+
+
+cdef inline double _eta(const Settings* s, const Output* o, double t) noexcept nogil:
+    """The learning rate at time step t."""
+    if s.learning_rate == OPTIMAL:
+        return 1.0 / (s.alpha * (s.optimal_init + t - 1.0))
+    elif s.learning_rate == INVSCALING:
+        return s.eta0 / pow(t, s.power_t)
+    return o.eta
+
+
+cdef inline double _raw(const Settings* s, Output* o, const floating* w,
+                        const floating* x, const index_t* idx, Py_ssize_t nnz,
+                        double* p_lin) noexcept nogil:
+    """The raw prediction <w, x> + b; stores <w, x> in p_lin."""
+    p_lin[0] = _dot(w, x, idx, nnz) * o.wscale
+    cdef double p = p_lin[0] + o.intercept
+    if not fabs(p) <= s.float_max:  # (NaN too) the model's predictions would overflow
+        o.overflow = True
+    return p
+
+
+cdef inline void _add_penalty(const Settings* s, Output* o) noexcept nogil:
+    """Adds the penalty of the weights before the step to the objective (after the
+    loss, in scikit-learn's order, so that the sums round alike)."""
+    if s.learning_rate < PA1 and s.penalty != NO_PENALTY:
+        # SGD minimises alpha * ((1 - l1_ratio) / 2 ||w||^2 + l1_ratio ||w||_1)
+        o.objective += s.alpha * ((1.0 - s.l1_ratio) * 0.5 * o.sq_norm
+                                  + s.l1_ratio * o.l1_norm)
+
+
+cdef inline void _step(loss_t loss, const Settings* s, Output* o,
+                       floating* w, floating* aw, floating* q, Py_ssize_t d,
+                       const floating* x, const index_t* idx, Py_ssize_t nnz,
+                       double xsq, double yk, double class_weight, double sample_weight,
+                       double t) noexcept nogil:
+    cdef double p_lin, p, eta, value, dloss, update
+
+    p = _raw(s, o, w, x, idx, nnz, &p_lin)
+    eta = _eta(s, o, t)
+    value = loss_grad_of(loss, yk, p, &dloss)
+    o.sumloss += value
+    o.objective += value
+    _add_penalty(s, o)
+
+    if s.learning_rate == PA1:
+        # (_epoch skips zero rows under PA-I, so xsq > 0 here)
+        update = value / xsq
+        if update > s.eta0:
+            update = s.eta0
+    elif s.learning_rate == PA2:
+        update = value / (xsq + 0.5 / s.eta0)
+    else:
+        update = -eta * _clip_dloss(dloss)
+    if s.learning_rate >= PA1:
+        if s.classification:
+            update *= yk
+        elif yk - p < 0:
+            update = -update
+    _apply(s, o, w, aw, q, d, x, idx, nnz, xsq, p_lin, eta,
+           update * class_weight * sample_weight, t)
+
+
+cdef inline void _step_multinomial(const Settings* s, Output* outs, Py_ssize_t K,
+                                   floating* coef, floating* avg_coef, floating* q,
+                                   Py_ssize_t d, const floating* x, const index_t* idx,
+                                   Py_ssize_t nnz, double xsq, Py_ssize_t y,
+                                   double weight, double t, double* raw, double* grad,
+                                   double* p_lin) noexcept nogil:
+    """One step of the K outputs of a softmax model on a row of class y: the K raw
+    predictions, then the K derivatives of the categorical cross-entropy (one kernel
+    call, in float64 like the other losses' steps), then each output's update. The
+    row's loss is counted in outs[0]."""
+    cdef Py_ssize_t k
+    cdef double eta = _eta(s, &outs[0], t)
+    cdef double loss
+    for k in range(K):
+        raw[k] = _raw(s, &outs[k], coef + k * d, x, idx, nnz, &p_lin[k])
+    loss = loss_grad_multinomial_log_loss(raw, K, y, grad)
+    outs[0].sumloss += loss
+    outs[0].objective += loss
+    for k in range(K):
+        _add_penalty(s, &outs[k])
+    for k in range(K):
+        _apply(s, &outs[k], coef + k * d, avg_coef + k * d if avg_coef != NULL else NULL,
+               q + k * d if q != NULL else NULL, d, x, idx, nnz, xsq, p_lin[k], eta,
+               -eta * _clip_dloss(grad[k]) * weight, t)

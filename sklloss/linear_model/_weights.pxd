@@ -1,0 +1,134 @@
+# The per-output weight state of the SGD engine and its arithmetic.
+#
+# Output k's weights are w = wscale * v, v being the stored row coef[k]: the L2
+# shrinkage w *= (1 - eta alpha) costs O(1) (Bottou, "Stochastic Gradient Descent
+# Tricks", 2012), v is rescaled when wscale falls below a threshold. Averaged SGD keeps
+# the running average as (aw + avg_a v) / avg_b, so that a sparse row updates it in
+# O(nnz) (same reference). L1 is the truncated gradient with the cumulative penalty u
+# and the applied penalty q of Tsuruoka, Tsujii and Ananiadou (ACL 2009). (Per-
+# coordinate step state belongs here too, beside q.)
+
+from cython cimport floating
+from libc.math cimport fabs, isfinite
+
+from sklloss.linear_model._rows cimport _add, index_t
+from sklloss.linear_model._settings cimport ELASTICNET, L1, L2, Settings
+
+
+ctypedef struct Output:
+    double wscale           # w = wscale * v
+    double sq_norm          # ||w||^2, kept up to date for the objective
+    double l1_norm          # ||w||_1, idem (only with an L1 part)
+    double intercept
+    double avg_a            # average = (aw + avg_a * v) / avg_b
+    double avg_b
+    double avg_intercept
+    double u                # cumulative L1 penalty (truncated gradient)
+    double eta              # learning rate of constant / adaptive / PA schedules
+    double sumloss          # this epoch's sum of losses
+    double objective        # this epoch's sum of losses + penalties
+    bint active             # still learning (not stopped by tol / early stopping)
+    bint overflow           # a prediction left the float type's range: diverged
+
+
+cdef inline void _l1_truncate(floating* w, floating* q, const index_t* idx,
+                              Py_ssize_t nnz, Output* o) noexcept nogil:
+    """Truncated gradient on the row's features (all d of them for a dense row)."""
+    cdef Py_ssize_t j, f
+    cdef double z, new, wscale = o.wscale, u = o.u
+    cdef double dsq = 0.0, dl1 = 0.0
+    for j in range(nnz):
+        f = j if idx == NULL else idx[j]
+        z = w[f]
+        if wscale * z > 0.0:
+            new = z - (u + q[f]) / wscale
+            if new < 0.0:
+                new = 0.0
+        elif wscale * z < 0.0:
+            new = z + (u - q[f]) / wscale
+            if new > 0.0:
+                new = 0.0
+        else:
+            new = z
+        w[f] = <floating>new
+        new = w[f]
+        q[f] += <floating>(wscale * (new - z))
+        dsq += new * new - z * z
+        dl1 += fabs(new) - fabs(z)
+    o.sq_norm += dsq * wscale * wscale
+    o.l1_norm += dl1 * wscale
+
+
+cdef inline void _reset_wscale(floating* w, floating* aw, Py_ssize_t d, Output* o) noexcept nogil:
+    """Fold wscale (and the averaging factors) into the stored vectors."""
+    cdef Py_ssize_t j
+    if aw != NULL:
+        for j in range(d):
+            aw[j] = <floating>((aw[j] + o.avg_a * w[j]) / o.avg_b)
+        o.avg_a = 0.0
+        o.avg_b = 1.0
+    for j in range(d):
+        w[j] = <floating>(w[j] * o.wscale)
+    o.wscale = 1.0
+
+
+cdef inline void _exact_norms(const floating* w, Py_ssize_t d, Output* o) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef double sq = 0.0, l1 = 0.0
+    for j in range(d):
+        sq += <double>w[j] * w[j]
+        l1 += fabs(<double>w[j])
+    o.sq_norm = sq * o.wscale * o.wscale
+    o.l1_norm = l1 * o.wscale
+
+
+cdef inline void _apply(const Settings* s, Output* o, floating* w, floating* aw,
+                        floating* q, Py_ssize_t d, const floating* x, const index_t* idx,
+                        Py_ssize_t nnz, double xsq, double p_lin, double eta,
+                        double update, double t) noexcept nogil:
+    """w += update * x (and b += update), after the L2 shrinkage; then the running
+    average and the L1 truncation. p_lin is <w, x> before the step."""
+    cdef double shrink, dl1, num_iter, mu
+    cdef bint track_l1 = s.penalty == L1 or s.penalty == ELASTICNET
+    if s.penalty >= L2:
+        # never scale to a negative value: a too large eta * alpha zeroes w instead
+        shrink = 1.0 - (1.0 - s.l1_ratio) * eta * s.alpha
+        if shrink < 0.0:
+            shrink = 0.0
+        o.wscale *= shrink
+        o.sq_norm *= shrink * shrink
+        o.l1_norm *= shrink
+        p_lin *= shrink
+        if o.wscale < s.wscale_threshold:
+            _reset_wscale(w, aw, d, o)
+    if update != 0.0:
+        dl1 = _add(w, x, idx, nnz, update / o.wscale, track_l1)
+        # ||w + update x||^2 = ||w||^2 + 2 update <w, x> + update^2 ||x||^2
+        o.sq_norm += 2.0 * update * p_lin + update * update * xsq
+        if o.sq_norm < 0.0:
+            o.sq_norm = 0.0
+        o.l1_norm += dl1 * o.wscale
+        if s.fit_intercept:
+            o.intercept += update * s.intercept_decay
+
+    if 0 < s.average <= t:
+        num_iter = t - s.average + 1.0
+        mu = 1.0 / num_iter
+        if update != 0.0:
+            _add(aw, x, idx, nnz, -o.avg_a * update / o.wscale, False)
+        if num_iter > 1.0:
+            o.avg_b /= 1.0 - mu
+        o.avg_a += mu * o.avg_b * o.wscale
+        o.avg_intercept += (o.intercept - o.avg_intercept) / num_iter
+
+    if track_l1:
+        o.u += s.l1_ratio * eta * s.alpha
+        _l1_truncate(w, q, idx, nnz, o)
+
+
+cdef inline bint _finite(const floating* w, Py_ssize_t d, double intercept) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef bint ok = isfinite(intercept)
+    for j in range(d):
+        ok &= isfinite(w[j])
+    return ok

@@ -1,0 +1,143 @@
+"""Links between a linear model's raw score and its prediction, and value intervals.
+
+A loss is a function of the raw score ``raw = X @ coef + intercept``; its link says
+what prediction that score stands for: ``prediction = link.inverse(raw)`` and
+``raw = link.link(prediction)``, as in scikit-learn's ``sklearn/_loss/link.py``.
+The estimators predict through it (``predict`` of a regressor, ``predict_proba`` of a
+classifier), so a loss whose prediction is not its raw score (a log link: exp(raw))
+needs no special case in them.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit, logit
+from sklearn.utils.extmath import softmax
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The real numbers from ``low`` to ``high``, each end included or not.
+
+    ``interval_y_true`` of a loss says which targets it takes (scikit-learn's
+    ``sklearn._loss.link.Interval``).
+    """
+
+    low: float
+    high: float
+    low_inclusive: bool
+    high_inclusive: bool
+
+    def includes(self, x):
+        """Whether every value of ``x`` lies in the interval (False for NaN)."""
+        x = np.asarray(x)
+        low = x >= self.low if self.low_inclusive else x > self.low
+        high = x <= self.high if self.high_inclusive else x < self.high
+        return bool(np.all(low & high))
+
+    @property
+    def is_real_line(self):
+        return self.low == -np.inf and self.high == np.inf
+
+    def __str__(self):
+        return "%s%g, %g%s" % ("[" if self.low_inclusive else "(", self.low, self.high,
+                               "]" if self.high_inclusive else ")")
+
+
+REAL_LINE = Interval(-np.inf, np.inf, False, False)
+
+
+class BaseLink:
+    """A link: ``inverse`` maps raw scores to predictions, ``link`` back.
+
+    ``gives_probabilities`` says whether ``inverse`` gives probabilities (of the
+    positive class, or of each class for a multi-class link).
+    """
+
+    gives_probabilities = False
+    interval_y_pred = REAL_LINE
+
+    def link(self, y_pred):
+        raise NotImplementedError
+
+    def inverse(self, raw_prediction):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self))
+
+
+class IdentityLink(BaseLink):
+    """prediction = raw (returned as it is, not copied)."""
+
+    def link(self, y_pred):
+        return y_pred
+
+    def inverse(self, raw_prediction):
+        return raw_prediction
+
+
+class LogLink(BaseLink):
+    """prediction = exp(raw): a positive mean (Poisson, Gamma, Tweedie)."""
+
+    interval_y_pred = Interval(0, np.inf, False, False)
+
+    def link(self, y_pred):
+        return np.log(y_pred)
+
+    def inverse(self, raw_prediction):
+        return np.exp(raw_prediction)
+
+
+class LogitLink(BaseLink):
+    """probability = expit(raw) = 1 / (1 + exp(-raw)): the logistic loss."""
+
+    gives_probabilities = True
+    interval_y_pred = Interval(0, 1, False, False)
+
+    def link(self, y_pred):
+        return logit(y_pred)
+
+    def inverse(self, raw_prediction):
+        return expit(raw_prediction)
+
+
+class ClippedLinearLink(BaseLink):
+    """probability = (clip(raw, -1, 1) + 1) / 2: modified Huber's probability
+    estimate (Zhang, 2004, as scikit-learn's SGDClassifier computes it)."""
+
+    gives_probabilities = True
+    interval_y_pred = Interval(0, 1, True, True)
+
+    def link(self, y_pred):
+        return 2 * np.asarray(y_pred) - 1
+
+    def inverse(self, raw_prediction):
+        return (np.clip(raw_prediction, -1, 1) + 1) / 2
+
+
+class SoftmaxLink(BaseLink):
+    """probabilities = softmax(raw) over the K raw scores of a row; ``link`` gives the
+    symmetric raw scores (log-probabilities minus their row mean), as scikit-learn's
+    ``MultinomialLogit``."""
+
+    gives_probabilities = True
+    interval_y_pred = Interval(0, 1, False, False)
+
+    def link(self, y_pred):
+        log_p = np.log(y_pred)
+        return log_p - log_p.mean(axis=1, keepdims=True)
+
+    def inverse(self, raw_prediction, out=None):
+        """The softmax of each row (into ``out`` when given, which may be
+        ``raw_prediction`` itself)."""
+        if out is None:
+            out = np.array(raw_prediction, dtype=np.result_type(raw_prediction, np.float32))
+        elif out is not raw_prediction:
+            out[...] = raw_prediction
+        return softmax(out, copy=False)
