@@ -6,7 +6,7 @@ yours) and compare what they fitted, bit for bit.
     python benchmarks/fit_battery.py --save after.pkl      # under the new build
     python benchmarks/fit_battery.py --compare before.pkl after.pkl
 
-The battery draws 800 configurations (seeded) from every loss the task takes x
+The battery draws 40 configurations (seeded) of each loss of each task (920 fits) from
 penalty x schedule (the passive-aggressive ones with their losses) x averaging x
 dense / CSR x float64 / float32 x binary / one-vs-rest / multinomial / regression x
 fit / partial_fit in three chunks / early stopping x an extra (none, sample weights,
@@ -46,20 +46,22 @@ PA_LOSS = {"regression": "epsilon_insensitive"}  # (the classifier's: hinge)
 EXTRAS = [None, "sample_weight", "class_weight", "n_jobs", "loss object", "verbose"]
 
 
-def configurations(n=800):
-    every = []
+def configurations(per_loss=40):
+    """`per_loss` configurations (seeded) of each task's each loss."""
+    chosen = []
+    random_state = np.random.RandomState(1)
     for task, losses in LOSSES.items():
         for loss in losses:
             schedules = ["optimal", "invscaling", "constant", "adaptive"]
             if loss == PA_LOSS.get(task, "hinge"):
                 schedules += ["pa1", "pa2"]
-            for rest in itertools.product(
-                    ["l2", "l1", "elasticnet", None], schedules, [False, True],
-                    ["dense", "csr"], ["float64", "float32"],
-                    ["fit", "partial_fit", "early stopping"], EXTRAS):
-                every.append((task, loss, *rest))
-    chosen = np.random.RandomState(1).choice(len(every), n, replace=False)
-    return [every[i] for i in sorted(chosen, key=lambda i: every[i][:2] + (i,))]
+            every = [(task, loss, *rest) for rest in itertools.product(
+                ["l2", "l1", "elasticnet", None], schedules, [False, True],
+                ["dense", "csr"], ["float64", "float32"],
+                ["fit", "partial_fit", "early stopping"], EXTRAS)]
+            picked = random_state.choice(len(every), per_loss, replace=False)
+            chosen.extend(every[i] for i in sorted(picked))
+    return chosen
 
 
 def run_battery():
