@@ -10,8 +10,10 @@ The battery draws 40 configurations (seeded) of each loss of each task (920 fits
 penalty x schedule (the passive-aggressive ones with their losses) x averaging x
 dense / CSR x float64 / float32 x binary / one-vs-rest / multinomial / regression x
 fit / partial_fit in three chunks / early stopping x an extra (none, sample weights,
-class weights, two threads, the loss as an object, verbose output), and records
-coef_, intercept_, n_iter_, t_, loss_curve_, validation_scores_, the predictions and
+class weights, two threads, the loss as an object, verbose output, steps so large
+that most fits diverge), and records
+coef_, intercept_, n_iter_, t_, loss_curve_, validation_scores_, best_loss_,
+best_validation_score_, classes_, loss_function_, the predictions and
 probabilities of 50 rows and what verbose printed (or the error raised, by type and
 message).
 """
@@ -29,7 +31,8 @@ from sklearn.datasets import make_classification, make_regression
 
 import sklloss
 
-ATTRIBUTES = ("coef_", "intercept_", "n_iter_", "t_", "loss_curve_", "validation_scores_")
+ATTRIBUTES = ("coef_", "intercept_", "n_iter_", "t_", "loss_curve_", "validation_scores_",
+              "best_loss_", "best_validation_score_", "classes_", "loss_function_")
 # (written out, not read from the registry: the battery must run unchanged on builds
 # whose registry differs)
 REGRESSION = ["squared_error", "huber", "epsilon_insensitive",
@@ -43,7 +46,8 @@ LOSSES = {
     "regression": REGRESSION,
 }
 PA_LOSS = {"regression": "epsilon_insensitive"}  # (the classifier's: hinge)
-EXTRAS = [None, "sample_weight", "class_weight", "n_jobs", "loss object", "verbose"]
+EXTRAS = [None, "sample_weight", "class_weight", "n_jobs", "loss object", "verbose",
+          "huge steps"]
 
 
 def configurations(per_loss=40):
@@ -88,6 +92,8 @@ def run_battery():
                 loss, **({"epsilon": 0.3} if loss in ("huber", "epsilon_insensitive",
                                                       "squared_epsilon_insensitive")
                          else {}))
+        if extra == "huge steps":  # (most diverge: the error and its epoch are compared)
+            params.update(eta0=1e6, alpha=1e-8 if schedule == "optimal" else 1e-3)
         if extra == "class_weight" and not regression:
             params["class_weight"] = {c: 1.0 + 0.5 * c for c in np.unique(y)}
         if extra == "n_jobs" and not regression:
@@ -130,7 +136,7 @@ def _identical(a, b):
             if not (isinstance(y, np.ndarray) and x.dtype == y.dtype
                     and np.array_equal(x, y, equal_nan=True)):
                 return False
-        elif x != y:
+        elif type(x) is not type(y) or x != y:
             return False
     return True
 

@@ -31,13 +31,13 @@ PYX_SOURCE = textwrap.dedent(
     from sklloss.losses._kernels cimport (
         grad_hinge,
         grad_huber,
-        grad_logistic,
-        loss_grad_logistic,
-        loss_grad_multinomial,
+        grad_log_loss,
+        loss_grad_log_loss,
+        loss_grad_multinomial_log_loss,
         loss_hinge,
         loss_huber,
-        loss_logistic,
-        loss_multinomial,
+        loss_log_loss,
+        loss_multinomial_log_loss,
     )
 
 
@@ -49,17 +49,17 @@ PYX_SOURCE = textwrap.dedent(
         return loss_hinge(y, raw), grad_hinge(y, raw)
 
 
-    def logistic_double(double y, double raw):
-        return loss_logistic(y, raw), grad_logistic(y, raw)
+    def log_loss_double(double y, double raw):
+        return loss_log_loss(y, raw), grad_log_loss(y, raw)
 
 
-    def logistic_float(float y, float raw):
-        return loss_logistic(y, raw), grad_logistic(y, raw)
+    def log_loss_float(float y, float raw):
+        return loss_log_loss(y, raw), grad_log_loss(y, raw)
 
 
-    def loss_grad_logistic_double(double y, double raw):
+    def loss_grad_log_loss_double(double y, double raw):
         cdef double gradient = 0
-        cdef double loss = loss_grad_logistic(y, raw, &gradient)
+        cdef double loss = loss_grad_log_loss(y, raw, &gradient)
         return loss, gradient
 
 
@@ -72,8 +72,8 @@ PYX_SOURCE = textwrap.dedent(
 
 
     def multinomial_double(list raw, Py_ssize_t y, bint in_place=False):
-        # Returns (loss from loss_multinomial, loss from loss_grad_multinomial,
-        # gradient); with in_place the gradient overwrites the raw buffer (allowed).
+        # Returns (loss from loss_multinomial_log_loss, loss from
+        # loss_grad_multinomial_log_loss, gradient); with in_place the gradient overwrites the raw buffer (allowed).
         cdef Py_ssize_t k, n = len(raw)
         cdef double* values = <double*>malloc(n * sizeof(double))
         cdef double* gradient = <double*>malloc(n * sizeof(double))
@@ -86,8 +86,8 @@ PYX_SOURCE = textwrap.dedent(
         try:
             for k in range(n):
                 values[k] = raw[k]
-            loss_only = loss_multinomial(values, n, y)
-            loss = loss_grad_multinomial(values, n, y, target)
+            loss_only = loss_multinomial_log_loss(values, n, y)
+            loss = loss_grad_multinomial_log_loss(values, n, y, target)
             return loss_only, loss, [target[k] for k in range(n)]
         finally:
             free(values)
@@ -106,7 +106,7 @@ PYX_SOURCE = textwrap.dedent(
         try:
             for k in range(n):
                 values[k] = raw[k]
-            loss = loss_grad_multinomial(values, n, y, gradient)
+            loss = loss_grad_multinomial_log_loss(values, n, y, gradient)
             return loss, [gradient[k] for k in range(n)]
         finally:
             free(values)
@@ -180,7 +180,7 @@ def hinge_ref(y, p):
     return max(0.0, 1.0 - y * p), (-y if y * p <= 1.0 else 0.0)
 
 
-def logistic_ref(y, p):
+def log_loss_ref(y, p):
     return float(np.logaddexp(0.0, -y * p)), -y / (1.0 + math.exp(y * p))
 
 
@@ -238,16 +238,16 @@ def test_cimported_hinge(probe, y, raw):
 
 
 @pytest.mark.parametrize("y, raw", LOGISTIC_CASES)
-def test_cimported_logistic(probe, y, raw):
-    want_loss, want_gradient = logistic_ref(y, raw)
-    for loss, gradient in (probe.logistic_double(y, raw),
-                           probe.loss_grad_logistic_double(y, raw)):
+def test_cimported_log_loss(probe, y, raw):
+    want_loss, want_gradient = log_loss_ref(y, raw)
+    for loss, gradient in (probe.log_loss_double(y, raw),
+                           probe.loss_grad_log_loss_double(y, raw)):
         np.testing.assert_allclose(loss, want_loss, rtol=RTOL, atol=0)
         np.testing.assert_allclose(gradient, want_gradient, rtol=RTOL, atol=0)
 
     y32, raw32 = _as_float32(y), _as_float32(raw)
-    loss32, gradient32 = probe.logistic_float(y32, raw32)
-    want_loss, want_gradient = logistic_ref(y32, raw32)
+    loss32, gradient32 = probe.log_loss_float(y32, raw32)
+    want_loss, want_gradient = log_loss_ref(y32, raw32)
     assert _is_float32(loss32) and _is_float32(gradient32)
     np.testing.assert_allclose(loss32, want_loss, rtol=RTOL_FLOAT32, atol=0)
     np.testing.assert_allclose(gradient32, want_gradient, rtol=RTOL_FLOAT32, atol=0)

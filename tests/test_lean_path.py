@@ -15,9 +15,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.metrics import r2_score
 
+import loss_lists
 from sklloss import SGDClassifier, SGDRegressor
 from sklloss.linear_model import _checks, _sgd, _sgd_base
-from sklloss.losses import Huber, MultinomialLogLoss
+from sklloss.losses import LOSSES, Huber, IdentityLink, MultinomialLogLoss
 
 FITTED = ("coef_", "intercept_", "t_", "n_iter_", "loss_curve_", "classes_",
           "n_features_in_", "best_loss_", "validation_scores_", "best_validation_score_")
@@ -146,14 +147,13 @@ def sessions(draw):
         else:
             y = (codes * 3 - 1).astype(label_dtype) if label_dtype != np.uint8 else \
                 codes.astype(np.uint8)
-        loss = draw(st.sampled_from(["hinge", "log_loss", "modified_huber",
-                                     "multinomial_log_loss"]))
+        loss = draw(st.sampled_from([name for name in loss_lists.CLASSIFIER
+                                     if LOSSES[name].integer_y_true]))  # (label losses)
         params = dict(loss=loss, class_weight=draw(st.sampled_from([None, "balanced"])))
     else:
         y = rng.standard_normal(n).astype(draw(st.sampled_from([np.float64, np.float32,
                                                                  np.int64])))
-        params = dict(loss=draw(st.sampled_from(["squared_error", "huber",
-                                                 "epsilon_insensitive"])))
+        params = dict(loss=draw(st.sampled_from(loss_lists.REGRESSOR)))
     params.update(
         random_state=draw(st.sampled_from([0, 7])),
         average=draw(st.booleans()), max_iter=draw(st.integers(1, 4)), tol=None,
@@ -415,7 +415,7 @@ def test_early_stopping_r2_is_sklearns_r2_score(dtype, prediction_dtype):
             y[:] = 1.5  # constant targets: r2_score's 0 (or 1 for a perfect fit)
         weight = rng.random(n).astype(dtype)
         prediction = (y + rng.standard_normal(n) * (trial % 4)).astype(prediction_dtype)
-        scorer = _sgd._R2(np.zeros((n, 1), dtype=dtype), y, weight)
+        scorer = _sgd._R2(np.zeros((n, 1), dtype=dtype), y, weight, IdentityLink())
         expected = r2_score(y, prediction, sample_weight=weight)
         precise = np.float64 in (dtype, prediction_dtype)
         assert scorer._r2(prediction) == pytest.approx(

@@ -17,26 +17,22 @@ from sklloss.losses import (
     Hinge,
     Huber,
     LogLoss,
-    ModifiedHuber,
     MultinomialLogLoss,
-    Perceptron,
     SquaredEpsilonInsensitive,
     SquaredError,
-    SquaredHinge,
     get_loss,
 )
 
-REGRESSION = ["squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"]
-BINARY = ["log_loss", "hinge", "perceptron", "squared_hinge", "modified_huber"]
-ELEMENTWISE = REGRESSION + BINARY
+from loss_lists import BINARY, EPSILON_LOSSES, MULTICLASS, REGRESSION
+
+ELEMENTWISE = list(REGRESSION + BINARY)
 EPSILON = 0.7  # for the epsilon losses; not the default, to catch an ignored parameter
 
 RTOL = {np.float64: 1e-10, np.float32: 2e-5}
 
 
 def make_loss(name):
-    params = {"epsilon": EPSILON} if name in ("huber", "epsilon_insensitive",
-                                              "squared_epsilon_insensitive") else {}
+    params = {"epsilon": EPSILON} if name in EPSILON_LOSSES else {}
     return get_loss(name, **params)
 
 
@@ -300,7 +296,7 @@ def test_zero_one_labels_equal_minus_one_plus_one(name):
     assert_array_equal(loss.gradient(y01, raw), loss.gradient(2 * y01 - 1, raw))
 
 
-@pytest.mark.parametrize("name", ELEMENTWISE + ["multinomial_log_loss"])
+@pytest.mark.parametrize("name", ELEMENTWISE + list(MULTICLASS))
 def test_sample_weight_scales_and_weighted_mean(name):
     rng = np.random.default_rng(7)
     loss, y, raw = loss_and_data(name, 300, rng)
@@ -413,7 +409,7 @@ def test_in_place_output_over_raw_prediction():
 
 
 # -- threads --------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ELEMENTWISE + ["multinomial_log_loss"])
+@pytest.mark.parametrize("name", ELEMENTWISE + list(MULTICLASS))
 def test_two_threads_equal_one_thread(name):
     rng = np.random.default_rng(10)
     loss, y, raw = loss_and_data(name, 100_001, rng, n_classes=5)
@@ -478,7 +474,7 @@ def test_multinomial_extreme_raw(dtype, big):
 
 
 # -- errors ---------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ELEMENTWISE + ["multinomial_log_loss"])
+@pytest.mark.parametrize("name", ELEMENTWISE + list(MULTICLASS))
 def test_bad_input_raises_clear_errors(name):
     loss = get_loss(name)
     raw = np.zeros((3, 3)) if name == "multinomial_log_loss" else np.zeros(3)
@@ -572,21 +568,22 @@ def test_empty_input_gives_empty_output():
 
 # -- objects: registry, parameters, equality --------------------------------------------
 def test_get_loss_maps_scikit_learn_names():
-    expected = {
-        "squared_error": SquaredError, "huber": Huber,
-        "epsilon_insensitive": EpsilonInsensitive,
-        "squared_epsilon_insensitive": SquaredEpsilonInsensitive, "log_loss": LogLoss,
-        "hinge": Hinge, "perceptron": Perceptron, "squared_hinge": SquaredHinge,
-        "modified_huber": ModifiedHuber, "multinomial_log_loss": MultinomialLogLoss,
-    }
-    assert dict(losses.LOSSES) == expected
-    for name, cls in expected.items():
+    # one name per loss: the registry's name, the class's name in CamelCase, the kernel
+    # code's name in capitals (and the scalar kernels', checked by test_cimport)
+    for name, cls in losses.LOSSES.items():
         assert type(get_loss(name)) is cls
-        assert get_loss(name).name == name
-    from sklearn.linear_model import SGDClassifier
+        assert get_loss(name).name == cls.name == name
+        assert cls.__name__ == "".join(part.title() for part in name.split("_"))
+        assert cls.kernel.name == name.upper()
+        assert getattr(losses, cls.__name__) is cls  # exported
+    assert len({cls.kernel for cls in losses.LOSSES.values()}) == len(losses.LOSSES)
+    from sklearn.linear_model import SGDClassifier, SGDRegressor
 
-    # every scikit-learn SGD loss name is served
-    assert set(SGDClassifier._parameter_constraints["loss"][0].options) <= set(expected)
+    # every scikit-learn SGD loss name is served, and sklloss adds the multinomial one
+    theirs = (set(SGDClassifier._parameter_constraints["loss"][0].options)
+              | set(SGDRegressor._parameter_constraints["loss"][0].options))
+    assert theirs <= set(losses.LOSSES)
+    assert set(losses.LOSSES) - theirs == {"multinomial_log_loss"}
 
 
 def test_get_loss_errors_and_passthrough():

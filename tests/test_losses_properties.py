@@ -14,11 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 from sklloss.losses import MultinomialLogLoss, get_loss
 
-REGRESSION = ("squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive")
-EPSILON_LOSSES = ("huber", "epsilon_insensitive", "squared_epsilon_insensitive")
-BINARY = ("log_loss", "hinge", "perceptron", "squared_hinge", "modified_huber")
-SINGLE_OUTPUT = REGRESSION + BINARY
-ALL = SINGLE_OUTPUT + ("multinomial_log_loss",)
+from loss_lists import ALL, BINARY, EPSILON_LOSSES, REGRESSION, SINGLE_OUTPUT
 
 BOUND = 1e6  # |raw|, |y| for the float64 properties
 BOUND32_REGRESSION = 1e3  # modest ranges for the float32 comparison

@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import sklloss
+from sklloss import SGDClassifier, SGDRegressor
 from sklloss.losses import LOSSES, _loss
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -58,13 +59,19 @@ def test_readme_shows_every_example_picture():
 
 
 def test_readme_loss_table_is_the_losses_docstrings():
-    """One row per loss of sklloss.losses, with the docstring's advice, word for word."""
+    """One row per loss of sklloss.losses, with the docstring's advice, word for word,
+    the loss's link and the estimators that take it."""
     readme = _read("README.md")
     for name, cls in LOSSES.items():
         advice = re.search(r"When to use: (.*?)\n\n", cls.__doc__, flags=re.S).group(1)
         row = re.search(rf"^\| `{name}` \| `{cls.__name__}\(.*$", readme, flags=re.M)
         assert row, name
         assert " ".join(advice.split()) in row.group(0), name
+        cells = row.group(0).split(" | ")
+        assert cells[3].startswith(f"`{cls.link.name}`: "), name
+        takers = {estimator.__name__ for estimator in (SGDClassifier, SGDRegressor)
+                  if name in estimator._allowed_losses}
+        assert set(re.findall(r"`(SGD\w+)`", cells[4])) == takers, name
 
 
 def test_docstring_examples():

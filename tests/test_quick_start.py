@@ -73,7 +73,9 @@ def test_an_unbuilt_tree_says_what_to_do(fresh_clone):
     clone, _, env = fresh_clone
     tree = clone.parent / "unbuilt"
     subprocess.run(["git", "clone", "--quiet", ROOT, str(tree)], check=True)
-    result = subprocess.run([sys.executable, "-c", "import sklloss"], cwd=tree,
+    # (the newcomer's venv, where sklloss is installed from the other clone: the tree
+    # in the working directory comes first)
+    result = subprocess.run(["python", "-c", "import sklloss"], cwd=tree, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     message = result.stderr.strip().splitlines()[-1]

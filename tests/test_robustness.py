@@ -34,6 +34,7 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
+import loss_lists
 from sklloss import InputConversionError, SGDClassifier, SGDRegressor
 from sklloss.linear_model import _engine
 from sklloss.losses import BaseLoss, Hinge, Huber, LogLoss, ModifiedHuber, MultinomialLogLoss
@@ -745,12 +746,9 @@ def test_any_signal_handler_exception_stops_a_fit_and_changes_nothing():
     assert_same_state(model, before)
 
 
-CLASSIFIER_LOSSES = ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron",
-                     "squared_error", "huber", "epsilon_insensitive",
-                     "squared_epsilon_insensitive", "multinomial_log_loss", LogLoss(),
-                     Hinge(), MultinomialLogLoss()]
-REGRESSOR_LOSSES = ["squared_error", "huber", "epsilon_insensitive",
-                    "squared_epsilon_insensitive", Huber(epsilon=0.5)]
+# every loss each estimator takes, by name, and a few as objects
+CLASSIFIER_LOSSES = [*loss_lists.CLASSIFIER, LogLoss(), Hinge(), MultinomialLogLoss()]
+REGRESSOR_LOSSES = [*loss_lists.REGRESSOR, Huber(epsilon=0.5)]
 
 
 @st.composite

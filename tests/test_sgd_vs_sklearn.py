@@ -27,13 +27,15 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from scipy.special import expit
 
+from loss_lists import SKLEARN_CLASSIFIER, SKLEARN_REGRESSOR
 from sklloss import SGDClassifier, SGDRegressor
+from sklloss.losses import LOSSES
 
-CLASSIFICATION_LOSSES = ["hinge", "log_loss", "modified_huber", "squared_hinge",
-                         "perceptron", "squared_error", "huber", "epsilon_insensitive",
-                         "squared_epsilon_insensitive"]
-REGRESSION_LOSSES = ["squared_error", "huber", "epsilon_insensitive",
-                     "squared_epsilon_insensitive"]
+# the losses both libraries' estimators take
+CLASSIFICATION_LOSSES = list(SKLEARN_CLASSIFIER)
+REGRESSION_LOSSES = list(SKLEARN_REGRESSOR)
+PROBABILITY_LOSSES = [name for name in CLASSIFICATION_LOSSES
+                      if LOSSES[name].link.gives_probabilities]
 PENALTIES = ["l2", "l1", "elasticnet", None]
 # 'optimal' takes steps of about 1/sqrt(alpha) at first: with a small alpha, SGD on the
 # regression losses blows up and amplifies rounding differences chaotically, so the
@@ -149,7 +151,7 @@ def test_tol_stopping_and_warm_start_follow_sklearn(classification_data):
 
 def test_predict_proba_follows_sklearn(classification_data):
     X, y, _ = classification_data
-    for loss, labels in itertools.product(["log_loss", "modified_huber"],
+    for loss, labels in itertools.product(PROBABILITY_LOSSES,
                                           [y, (y > 0).astype(int)]):
         params = dict(loss=loss, shuffle=False, max_iter=5, tol=None, alpha=1e-2)
         ours, theirs = _fit_both(SGDClassifier(**params), sk.SGDClassifier(**params),

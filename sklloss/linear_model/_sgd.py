@@ -377,7 +377,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
             coef, intercept, average_coef, average_intercept = (
                 part[1:] - part[:1] for part in model)
         self._expanded_class_weight = class_weight
-        self.loss_function_ = plan.key[1]
+        self.loss_function_ = plan.loss.name
         self._commit(result, coef, intercept, average_coef, average_intercept,
                      X.shape[0], t, X.dtype, (n_outputs, X.shape[1]), validation_score,
                      reset)
@@ -738,6 +738,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         if not plain:
             # (an object y is converted after scikit-learn's finiteness check: None -> NaN)
             assert_all_finite(y, input_name="y")
+        plan = self._plan()
+        _check_targets(plan.loss, y)
         sample_weight = self._sample_weight(sample_weight, X)
         continuing = not reset
         coef, intercept, average_coef, average_intercept = self._continue_or_start(
@@ -753,9 +755,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         validation_score = None
         if self.early_stopping:
             validation_score = _R2(X[validation_mask], y[validation_mask],
-                                   sample_weight[validation_mask])
+                                   sample_weight[validation_mask], plan.loss.link)
         t = 1.0 if reset else getattr(self, "t_", 1.0)
-        plan = self._plan()
         result = self._run_engine(
             plan, X, y, sample_weight, coef=coef, intercept=intercept,
             average_coef=average_coef, average_intercept=average_intercept,
@@ -776,9 +777,23 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         Returns
         -------
         ndarray of shape (n_samples,)
-            Predicted target values.
+            Predicted target values: the raw scores through the loss's link (the
+            identity for the losses of scikit-learn's SGDRegressor).
         """
-        return self._decision_scores(X).ravel()
+        scores = self._decision_scores(X).ravel()
+        cls = self._loss_class()
+        return scores if cls is None else cls.link.inverse(scores)
+
+
+def _check_targets(loss, y):
+    """Refuse targets outside the loss's interval (y >= 0 for a count loss, say)
+    before any compiled code sees them."""
+    interval = loss.interval_y_true
+    if not interval.is_real_line:
+        inside = interval.contains(y)
+        if not inside.all():
+            raise ValueError("loss=%r takes targets y in %s; got %r." % (
+                loss.name, interval, np.unique(y[~inside])[:5].tolist()))
 
 
 def _check_n_classes(classes):
@@ -863,8 +878,9 @@ class _R2:
     between epochs, so it is computed once. Fewer than two rows: ``r2_score`` itself
     (which warns and gives NaN)."""
 
-    def __init__(self, X_val, y_val, sample_weight_val):
+    def __init__(self, X_val, y_val, sample_weight_val, link):
         self.X_val = X_val
+        self.link = link  # the loss's: predictions are link.inverse(raw scores)
         self.model_scores = []
         self.y_val, self.sample_weight_val = y_val, sample_weight_val
         self._by_dtype = {}  # dtype -> (y, weight, denominator) in that dtype
@@ -890,7 +906,8 @@ class _R2:
 
     def __call__(self, v, intercept, wscale):
         both = np.concatenate([v, wscale[:, None] * v]).astype(self.X_val.dtype, copy=False)
-        prediction = safe_sparse_dot(self.X_val, both.T, dense_output=True) + intercept
+        prediction = self.link.inverse(
+            safe_sparse_dot(self.X_val, both.T, dense_output=True) + intercept)
         stored, true = (self._r2(prediction[:, j]) for j in (0, 1))
         self.model_scores.append(float(true))
         return [stored]

@@ -27,12 +27,18 @@ class Interval:
     low_inclusive: bool
     high_inclusive: bool
 
-    def includes(self, x):
-        """Whether every value of ``x`` lies in the interval (False for NaN)."""
+    def contains(self, x):
+        """Element-wise: whether each value of ``x`` lies in the interval (False for
+        NaN)."""
         x = np.asarray(x)
         low = x >= self.low if self.low_inclusive else x > self.low
         high = x <= self.high if self.high_inclusive else x < self.high
-        return bool(np.all(low & high))
+        return low & high
+
+    def includes(self, x):
+        """Whether every value of ``x`` lies in the interval (scikit-learn's
+        ``Interval.includes``)."""
+        return bool(np.all(self.contains(x)))
 
     @property
     def is_real_line(self):
@@ -53,6 +59,7 @@ class BaseLink:
     positive class, or of each class for a multi-class link).
     """
 
+    name = None
     gives_probabilities = False
     interval_y_pred = REAL_LINE
 
@@ -75,6 +82,8 @@ class BaseLink:
 class IdentityLink(BaseLink):
     """prediction = raw (returned as it is, not copied)."""
 
+    name = "identity"
+
     def link(self, y_pred):
         return y_pred
 
@@ -84,6 +93,8 @@ class IdentityLink(BaseLink):
 
 class LogLink(BaseLink):
     """prediction = exp(raw): a positive mean (Poisson, Gamma, Tweedie)."""
+
+    name = "log"
 
     interval_y_pred = Interval(0, np.inf, False, False)
 
@@ -96,6 +107,8 @@ class LogLink(BaseLink):
 
 class LogitLink(BaseLink):
     """probability = expit(raw) = 1 / (1 + exp(-raw)): the logistic loss."""
+
+    name = "logit"
 
     gives_probabilities = True
     interval_y_pred = Interval(0, 1, False, False)
@@ -111,6 +124,8 @@ class ClippedLinearLink(BaseLink):
     """probability = (clip(raw, -1, 1) + 1) / 2: modified Huber's probability
     estimate (Zhang, 2004, as scikit-learn's SGDClassifier computes it)."""
 
+    name = "clipped_linear"
+
     gives_probabilities = True
     interval_y_pred = Interval(0, 1, True, True)
 
@@ -125,6 +140,8 @@ class SoftmaxLink(BaseLink):
     """probabilities = softmax(raw) over the K raw scores of a row; ``link`` gives the
     symmetric raw scores (log-probabilities minus their row mean), as scikit-learn's
     ``MultinomialLogit``."""
+
+    name = "softmax"
 
     gives_probabilities = True
     interval_y_pred = Interval(0, 1, False, False)

@@ -127,7 +127,7 @@ class BaseLoss:
     _KERNEL_FIELDS = ("epsilon", "quantile", "power")
 
     def __init__(self):
-        if self.name is None or self.kernel is None:
+        if self.name is None:
             raise TypeError(
                 f"{type(self).__name__} has no kernel; use a concrete loss such as "
                 "SquaredError() or get_loss(name)."
@@ -294,6 +294,10 @@ class BaseLoss:
         if want_loss and want_gradient and np.may_share_memory(loss_buffer, gradient_buffer):
             raise ValueError("loss_out and gradient_out must not overlap.")
 
+        if self.kernel is None:
+            raise TypeError(
+                f"{type(self).__name__} has no compiled kernel (its `kernel` is None): "
+                "only the losses of sklloss.losses.LOSSES can be computed.")
         if not self.integer_y_true and not self.interval_y_true.is_real_line:
             self._check_labels(y, raw)  # (before any compiled code runs)
         if _kernels.compute(
@@ -356,10 +360,7 @@ class BaseLoss:
         else:
             if np.isinf(y).any() and self.interval_y_true.is_real_line:
                 raise ValueError("y_true contains infinity.")
-            valid = (y >= self.interval_y_true.low if self.interval_y_true.low_inclusive
-                     else y > self.interval_y_true.low)
-            valid &= (y <= self.interval_y_true.high if self.interval_y_true.high_inclusive
-                      else y < self.interval_y_true.high)
+            valid = self.interval_y_true.contains(y)
             if not valid.all():
                 raise ValueError(
                     f"{type(self).__name__} takes y_true in {self.interval_y_true}; got "
