@@ -49,32 +49,9 @@ import threading
 
 import numpy as np
 
-from sklloss.losses._kernels cimport (
-    EpsilonInsensitive,
-    Hinge,
-    Huber,
-    LOG_LOSS,
-    LogLoss,
-    LossParams,
-    ModifiedHuber,
-    MULTINOMIAL_LOG_LOSS,
-    MultinomialLogLoss,
-    Perceptron,
-    SQUARED_ERROR,
-    HUBER,
-    EPSILON_INSENSITIVE,
-    SQUARED_EPSILON_INSENSITIVE,
-    HINGE,
-    PERCEPTRON,
-    SQUARED_HINGE,
-    MODIFIED_HUBER,
-    SquaredEpsilonInsensitive,
-    SquaredError,
-    SquaredHinge,
-    UNKNOWN_LOSS,
-    grad_by_code,
-    loss_t,
-)
+# every loss's code and type, which the switch (_switch.pxi, included below) names;
+# and LossParams, grad_by_code, loss_t
+from sklloss.losses._kernels cimport *
 from sklloss.linear_model._epoch cimport (
     Epoch,
     _check_signals,

@@ -198,9 +198,10 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         return LOSSES.get(self.loss) if isinstance(self.loss, str) else None
 
     def _loss_key(self):
-        """(name, kernel parameters) of ``self.loss``, checked against the losses this
-        estimator takes: a loss object's own parameters (e.g. epsilon), or for a name
-        the estimator's ``epsilon``. Cheap: what a _Plan is keyed by."""
+        """What ``self.loss`` is, checked against the losses this estimator takes: a
+        loss object's (name, kernel parameters), or for a name (name, the estimator's
+        ``epsilon`` where the loss takes one, else None). Cheap: what a _Plan is keyed
+        by."""
         cls = self._loss_class()
         if cls is None or cls.name not in self._allowed_losses:
             raise ValueError(
@@ -209,12 +210,9 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
                 f"sklloss.losses objects)."
             )
         if isinstance(self.loss, BaseLoss):
-            params = self.loss.kernel_params()
-        else:
-            params = dict.fromkeys(BaseLoss._KERNEL_FIELDS, 0.0)
-            if "epsilon" in cls._parameter_names:
-                params["epsilon"] = float(self.epsilon)
-        return cls.name, tuple(params.items())
+            return cls.name, tuple(self.loss.kernel_params().items())
+        return cls.name, (float(self.epsilon) if "epsilon" in cls._parameter_names
+                          else None)
 
     def _loss_object(self):
         """``self.loss`` as an sklloss.losses object: its description (kernel, link,
@@ -238,9 +236,9 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         plan = _Plan(key, derived)
         plan.loss = (self.loss if isinstance(self.loss, BaseLoss)
                      else _named_loss(*loss_key))
-        params = loss_key[1]
         plan.settings = _engine_settings(
-            int(plan.loss.kernel), params, plan.loss.is_multiclass, self._is_classifier,
+            int(plan.loss.kernel), tuple(plan.loss.kernel_params().items()),
+            plan.loss.is_multiclass, self._is_classifier,
             _engine.PENALTIES["none" if self.penalty is None else str(self.penalty).lower()],
             float(self.alpha), 0.0 if self.l1_ratio is None else float(self.l1_ratio),
             _engine.LEARNING_RATES[self.learning_rate], float(self.eta0),
@@ -591,12 +589,15 @@ class _Plan:
 
 
 @functools.lru_cache(maxsize=256)
-def _named_loss(name, params):
-    """The loss object for a loss name and its kernel parameters (a tuple of (field,
-    value) pairs), made once: the estimators only read it."""
-    cls = LOSSES[name]
-    return cls(**{field: value for field, value in params
-                  if field in cls._parameter_names})
+def _named_loss(name, epsilon):
+    """The loss object for a loss name and the estimator's epsilon (None: the loss
+    takes none), made once: the estimators only read it."""
+    loss = LOSSES[name]()
+    if epsilon is not None:
+        # (checked by the estimator's own constraints, which admit inf, as
+        # scikit-learn's do: the loss class's constructor would refuse it)
+        loss.epsilon = epsilon
+    return loss
 
 
 @functools.lru_cache(maxsize=256)

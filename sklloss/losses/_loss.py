@@ -15,6 +15,20 @@ derives what it needs:
 ``BaseLoss`` holds the array plumbing (validation, dtypes, output buffers, sample
 weights, threads, error messages); a concrete loss declares the above, states its
 formula and declares its parameters.
+
+Adding an element-wise loss (Poisson, say):
+
+1. ``_kernels.pxd``: its scalar pair ``loss_<name>`` / ``grad_<name>``, and its
+   declarations beside the others': a ``LossCode`` member, a type (struct) of its
+   name, the type in ``loss_t``, and one line each in ``loss_of`` and ``grad_of``;
+2. ``_switch.pxi``: one line;
+3. here: one class (name, kernel, link, interval_y_true, parameters, docstring with
+   its formula and "When to use"), in ``LOSSES``;
+4. the README's loss table: one row.
+
+Everything else follows: the estimators that take it (from its targets and outputs),
+``predict`` through its link, the target check, the engine (which runs any code of
+the switch), and the tests' loss lists.
 """
 import numbers
 import os
