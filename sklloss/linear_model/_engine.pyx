@@ -76,11 +76,29 @@ DIVERGED = 1
 # -- the loss: one epoch, by the shared switch ---------------------------------------
 ctypedef Epoch Job
 
+# The float type of X and the model, and the index type of a CSR X: one epoch loop
+# (per loss) is compiled for each pair.
+ctypedef struct Float32Int32:
+    char unused
+ctypedef struct Float32Int64:
+    char unused
+ctypedef struct Float64Int32:
+    char unused
+ctypedef struct Float64Int64:
+    char unused
+
+ctypedef fused precision_t:
+    Float32Int32
+    Float32Int64
+    Float64Int32
+    Float64Int64
+
 cdef enum:
     WRONG_OUTPUTS = -2  # a multi-class kernel for single outputs, or the reverse
 
 
-cdef Py_ssize_t with_loss(loss_t loss, const floating* precision, Epoch* job) noexcept nogil:
+cdef Py_ssize_t with_loss(loss_t loss, const precision_t* precision,
+                          Epoch* job) noexcept nogil:
     """One epoch of `job` on the loss `loss`: the rows learned from (or WRONG_OUTPUTS)."""
     if loss_t is MultinomialLogLoss:
         if not job.multiclass:
@@ -88,12 +106,34 @@ cdef Py_ssize_t with_loss(loss_t loss, const floating* precision, Epoch* job) no
     else:
         if job.multiclass:
             return WRONG_OUTPUTS
-    if job.int64_indices:
-        return _epoch(loss, job, precision, <const int64_t*>NULL)
-    return _epoch(loss, job, precision, <const int32_t*>NULL)
+    if precision_t is Float32Int32:
+        return _epoch(loss, job, <const float*>NULL, <const int32_t*>NULL)
+    elif precision_t is Float32Int64:
+        return _epoch(loss, job, <const float*>NULL, <const int64_t*>NULL)
+    elif precision_t is Float64Int32:
+        return _epoch(loss, job, <const double*>NULL, <const int32_t*>NULL)
+    else:
+        return _epoch(loss, job, <const double*>NULL, <const int64_t*>NULL)
 
 
 include "../losses/_switch.pxi"
+
+
+cdef inline Py_ssize_t _run_epoch(int code, const LossParams* params, Epoch* job,
+                                  const floating* precision,
+                                  const index_t* index_type) noexcept nogil:
+    """One epoch of `job` on the loss `code`, compiled for the float type and the
+    index type of the fit."""
+    if floating is float:
+        if index_t is int32_t:
+            return switch_loss(code, params, <const Float32Int32*>NULL, job)
+        else:
+            return switch_loss(code, params, <const Float32Int64*>NULL, job)
+    else:
+        if index_t is int32_t:
+            return switch_loss(code, params, <const Float64Int32*>NULL, job)
+        else:
+            return switch_loss(code, params, <const Float64Int64*>NULL, job)
 
 
 cdef int _raise_pending() except -1:
@@ -173,10 +213,6 @@ cdef object _run(EngineSettings settings, Settings* s,
         jobs[g].X_indices = ind_ptr
         jobs[g].X_indptr = indptr_ptr
         jobs[g].sparse = sparse
-        if index_t is int64_t:
-            jobs[g].int64_indices = True
-        else:
-            jobs[g].int64_indices = False
         jobs[g].y = &y[0]
         jobs[g].sw = &sample_weight[0]
         jobs[g].pos_label = &pos_label[0]
@@ -215,11 +251,13 @@ cdef object _run(EngineSettings settings, Settings* s,
                     jobs[g].n_rows = n_rows
                     jobs[g].t0 = t
                 if n_groups == 1:
-                    n_learned = switch_loss(code, &params, <floating*>NULL, &jobs[0])
+                    n_learned = _run_epoch(code, &params, &jobs[0], <floating*>NULL,
+                                           <index_t*>NULL)
                 else:
                     for g in prange(n_groups, num_threads=n_groups, schedule="static",
                                     chunksize=1):
-                        learned[g] = switch_loss(code, &params, <floating*>NULL, &jobs[g])
+                        learned[g] = _run_epoch(code, &params, &jobs[g], <floating*>NULL,
+                                                <index_t*>NULL)
                     n_learned = learned[0]  # every group runs the same rows
                     for g in range(n_groups):
                         if learned[g] < 0:

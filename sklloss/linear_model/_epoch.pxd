@@ -46,7 +46,6 @@ ctypedef struct Epoch:
     const void* X_indices       # a CSR matrix's indices (NULL: dense)
     const void* X_indptr        # and indptr
     bint sparse
-    bint int64_indices          # the index type of X_indices / X_indptr
     const void* y               # targets, or class numbers
     const void* sw              # sample weights
     const double* pos_label     # per output: its positive class (classification)

@@ -59,16 +59,53 @@ cdef inline void _l1_truncate(floating* w, floating* q, const index_t* idx,
     o.l1_norm += dl1 * wscale
 
 
+# Folding the scale into the stored vectors happens rarely (when wscale falls below a
+# threshold), so its loops are C functions kept out of line: inlined into the weight
+# update (as GCC does with any `inline` function that fits its budget), they pushed
+# the update past GCC's budget for inlining into the epoch loops, and the update
+# became a call per row and output.
+cdef extern from *:
+    """
+    #if defined(__GNUC__)
+    #define SKLLOSS_NOINLINE __attribute__((noinline))
+    #else
+    #define SKLLOSS_NOINLINE
+    #endif
+    SKLLOSS_NOINLINE static void sklloss_fold_scale_d(double *w, double *aw,
+                                                      Py_ssize_t d, double wscale,
+                                                      double avg_a, double avg_b) {
+        Py_ssize_t j;
+        if (aw != NULL)
+            for (j = 0; j < d; j++) aw[j] = (aw[j] + avg_a * w[j]) / avg_b;
+        for (j = 0; j < d; j++) w[j] = w[j] * wscale;
+    }
+    SKLLOSS_NOINLINE static void sklloss_fold_scale_f(float *w, float *aw,
+                                                      Py_ssize_t d, double wscale,
+                                                      double avg_a, double avg_b) {
+        Py_ssize_t j;
+        if (aw != NULL)
+            for (j = 0; j < d; j++) aw[j] = (float)((aw[j] + avg_a * w[j]) / avg_b);
+        for (j = 0; j < d; j++) w[j] = (float)(w[j] * wscale);
+    }
+    """
+    void _fold_scale_d "sklloss_fold_scale_d"(double* w, double* aw, Py_ssize_t d,
+                                              double wscale, double avg_a,
+                                              double avg_b) noexcept nogil
+    void _fold_scale_f "sklloss_fold_scale_f"(float* w, float* aw, Py_ssize_t d,
+                                              double wscale, double avg_a,
+                                              double avg_b) noexcept nogil
+
+
 cdef inline void _reset_wscale(floating* w, floating* aw, Py_ssize_t d, Output* o) noexcept nogil:
-    """Fold wscale (and the averaging factors) into the stored vectors."""
-    cdef Py_ssize_t j
+    """Fold wscale (and the averaging factors) into the stored vectors:
+    aw = (aw + avg_a w) / avg_b, then w = wscale w."""
+    if floating is double:
+        _fold_scale_d(w, aw, d, o.wscale, o.avg_a, o.avg_b)
+    else:
+        _fold_scale_f(w, aw, d, o.wscale, o.avg_a, o.avg_b)
     if aw != NULL:
-        for j in range(d):
-            aw[j] = <floating>((aw[j] + o.avg_a * w[j]) / o.avg_b)
         o.avg_a = 0.0
         o.avg_b = 1.0
-    for j in range(d):
-        w[j] = <floating>(w[j] * o.wscale)
     o.wscale = 1.0
 
 

@@ -239,18 +239,23 @@ ctypedef struct ArrayJob:
 
 ctypedef ArrayJob Job
 
+ctypedef fused precision_t:  # the arrays' float type
+    float
+    double
+
 cdef enum:
     WRONG_OUTPUTS = -2  # an element-wise loss given K > 1 raw predictions per sample
 
 
-cdef Py_ssize_t with_loss(loss_t loss, const floating* precision, ArrayJob* job) noexcept nogil:
+cdef Py_ssize_t with_loss(loss_t loss, const precision_t* precision,
+                          ArrayJob* job) noexcept nogil:
     """The per-sample results of `loss` over the job's arrays; the number of bad
     samples seen (or WRONG_OUTPUTS)."""
-    cdef const floating* y_true = <const floating*>job.y_true
-    cdef const floating* raw = <const floating*>job.raw
-    cdef const floating* sample_weight = <const floating*>job.sample_weight
-    cdef floating* loss_out = <floating*>job.loss_out
-    cdef floating* gradient_out = <floating*>job.gradient_out
+    cdef const precision_t* y_true = <const precision_t*>job.y_true
+    cdef const precision_t* raw = <const precision_t*>job.raw
+    cdef const precision_t* sample_weight = <const precision_t*>job.sample_weight
+    cdef precision_t* loss_out = <precision_t*>job.loss_out
+    cdef precision_t* gradient_out = <precision_t*>job.gradient_out
     if loss_t is MultinomialLogLoss:
         return _multinomial_rows(y_true, raw, sample_weight, loss_out, gradient_out,
                                  job.n_samples, job.n_outputs, job.n_threads)

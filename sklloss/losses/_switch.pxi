@@ -5,20 +5,22 @@
 # kernels (sklloss/losses/_kernels.pyx) and the SGD engine
 # (sklloss/linear_model/_engine.pyx). Each includes this file after declaring
 #
-#     ctypedef ... Job     # what its work needs (pointers, sizes)
-#     cdef Py_ssize_t with_loss(loss_t loss, const floating* precision,
+#     ctypedef ... Job               # what its work needs (pointers, sizes)
+#     ctypedef fused precision_t:    # what else its work is compiled for (float
+#         ...                        # type, index type): one type per combination
+#     cdef Py_ssize_t with_loss(loss_t loss, const precision_t* precision,
 #                               Job* job) noexcept nogil
 #
-# its work for one loss, compiled once per loss type and float type (`precision` is
-# a NULL pointer whose type selects float32 or float64). A code the switch does not
+# its work for one loss, compiled once per loss type and precision type (`precision`
+# is a NULL pointer whose type selects the specialisation). A code the switch does not
 # know returns UNKNOWN_LOSS, which the callers turn into an error: it never runs
 # another loss. (Cython has no generic functions to pass a `with_loss` as an
 # argument; a textual include is how one switch serves both.)
 #
 # Adding a loss: its LossCode and type in _kernels.pxd, and one line here.
 
-cdef Py_ssize_t switch_loss(int code, const LossParams* params, const floating* precision,
-                            Job* job) noexcept nogil:
+cdef Py_ssize_t switch_loss(int code, const LossParams* params,
+                            const precision_t* precision, Job* job) noexcept nogil:
     if code == SQUARED_ERROR:
         return with_loss(SquaredError(params[0]), precision, job)
     elif code == HUBER:
