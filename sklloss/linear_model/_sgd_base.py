@@ -57,7 +57,6 @@ MAX_INT = np.iinfo(np.int32).max
 MAX_INTP = np.iinfo(np.intp).max  # (max_iter and the like beyond it are as good as infinite)
 
 
-
 def _regression_loss(cls):
     """A loss SGDRegressor takes: one output, real targets (not labels)."""
     return not cls.is_multiclass and not cls.integer_y_true
