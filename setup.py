@@ -37,6 +37,27 @@ EXTENSIONS = [
 ]
 
 
+# The engine's epoch loops are aligned on 32 bytes (GCC's default for generic x86-64
+# is 16): where a loop starts decides how its instructions fill the CPU's fetch
+# windows, and with 16 the one-vs-rest epoch on digits ran 7% slower or not from
+# one unrelated change to the next (measured here: 38.4 ms against 41.2 ms, with the
+# same instruction count). No effect on any result.
+ENGINE_FLAGS = ["-falign-loops=32"]
+
+
+def _compiler_accepts(compiler, flags):
+    """Whether the compiler compiles a tiny C file with `flags`; False on any failure."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "check_flags.c")
+        with open(path, "w") as f:
+            f.write("int main(void) { return 0; }\n")
+        try:
+            compiler.compile([path], output_dir=tmp, extra_postargs=flags + ["-Werror"])
+        except Exception:  # noqa: BLE001 - any failure means "no"
+            return False
+    return True
+
+
 def _compiler_has_openmp(compiler):
     """Compile and link a tiny OpenMP program; False on any failure."""
     source = textwrap.dedent(
@@ -73,8 +94,12 @@ class BuildExt(build_ext):
                 link_args.append("-fopenmp")
             else:
                 sys.stderr.write("sklloss: no OpenMP; kernels will run on one thread\n")
+        engine_flags = (ENGINE_FLAGS if self.compiler.compiler_type != "msvc"
+                        and _compiler_accepts(self.compiler, ENGINE_FLAGS) else [])
         for ext in self.extensions:
             ext.extra_compile_args = compile_args + ext.extra_compile_args
+            if ext.name == "sklloss.linear_model._engine":
+                ext.extra_compile_args = ext.extra_compile_args + engine_flags
             ext.extra_link_args = link_args + ext.extra_link_args
             if self.compiler.compiler_type != "msvc":
                 # Link libm explicitly: the kernels call exp/log/log1p, and without it
