@@ -162,12 +162,12 @@ def test_the_regressor_predicts_through_the_link():
 
 def test_an_unknown_kernel_code_is_an_error_never_another_loss():
     y, raw = np.ones(3), np.zeros(3)
-    params = {"epsilon": 0.0, "quantile": 0.0, "power": 0.0}
     with pytest.raises(ValueError, match="No loss kernel has the code 99"):
-        _kernels.compute(99, params, y, raw, 1, None, np.empty(3), None, 1)
+        _kernels.compute(99, 0.0, 0.0, 0.0, y, raw, 1, None, np.empty(3), None, 1)
     with pytest.raises(ValueError, match="takes one raw prediction per sample; got 3"):
-        _kernels.compute(int(_kernels.LossCode.HINGE), params, y, np.zeros(9), 3, None,
-                         np.empty(3), None, 1)
+        _kernels.compute(int(_kernels.LossCode.HINGE), 0.0, 0.0, 0.0, y, np.zeros(9), 3,
+                         None, np.empty(3), None, 1)
+    params = {"epsilon": 0.0, "quantile": 0.0, "power": 0.0}
     settings = dict(classification=False, penalty=2, alpha=1e-4, l1_ratio=0.0,
                     eta0=0.01, power_t=0.25, fit_intercept=True, average=0.0, tol=-np.inf,
                     n_iter_no_change=5, shuffle=False, verbose=0)

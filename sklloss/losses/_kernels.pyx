@@ -288,7 +288,9 @@ cdef int grad_by_code(int code, const LossParams* params, double y, double raw,
 
 def compute(
     int code,
-    LossParams params,
+    double epsilon,
+    double quantile,
+    double power,
     const floating[::1] y_true,
     const floating[::1] raw_prediction,
     Py_ssize_t n_outputs,
@@ -298,7 +300,7 @@ def compute(
     int n_threads,
 ):
     """Per-sample loss and/or derivative of the loss with kernel `code` and parameter
-    record `params`, weighted if asked.
+    record (epsilon, quantile, power), weighted if asked.
 
     `raw_prediction` (and `gradient_out`) hold n_outputs values per sample, in C
     order. `loss_out` or `gradient_out` (or both) receive the results; the other may
@@ -308,7 +310,11 @@ def compute(
     which and raise, the outputs are not to be used.
     """
     cdef ArrayJob job
+    cdef LossParams params
     cdef Py_ssize_t n_bad
+    params.epsilon = epsilon
+    params.quantile = quantile
+    params.power = power
     job.n_samples = y_true.shape[0]
     job.n_outputs = n_outputs
     if job.n_samples == 0 or n_outputs == 0:

@@ -163,10 +163,17 @@ class BaseLoss:
 
     def kernel_params(self):
         """The compiled kernel's parameter record, as a dict of its fields."""
-        record = dict.fromkeys(self._KERNEL_FIELDS, 0.0)
+        return dict(zip(self._KERNEL_FIELDS, self._kernel_record()))
+
+    def _kernel_record(self):
+        """The parameter record as a tuple in _KERNEL_FIELDS order (what the kernels
+        take; quick, for small arrays)."""
+        if not self._parameter_names:
+            return _NO_PARAMETERS
+        values = dict.fromkeys(self._KERNEL_FIELDS, 0.0)
         for name in self._parameter_names:
-            record[name] = float(getattr(self, name))
-        return record
+            values[name] = float(getattr(self, name))
+        return tuple(values.values())
 
     # -- parameters -----------------------------------------------------------------
     def get_params(self, deep=True):
@@ -312,13 +319,16 @@ class BaseLoss:
             raise TypeError(
                 f"{type(self).__name__} has no compiled kernel (its `kernel` is None): "
                 "only the losses of sklloss.losses.LOSSES can be computed.")
-        if not self.integer_y_true and not self.interval_y_true.is_real_line:
+        if not (self.integer_y_true or self.interval_y_true is REAL_LINE
+                or self.interval_y_true.is_real_line):
             self._check_labels(y, raw)  # (before any compiled code runs)
-        if _kernels.compute(
-                self.kernel, self.kernel_params(), y, raw.reshape(-1),
-                raw.shape[1] if raw.ndim == 2 else 1, weights, loss_buffer,
-                None if gradient_buffer is None else gradient_buffer.reshape(-1),
-                n_threads):
+        if raw.ndim == 1:
+            n_outputs, flat_raw, flat_gradient = 1, raw, gradient_buffer
+        else:  # (n, K): the kernels take C-order rows of K values
+            n_outputs, flat_raw = raw.shape[1], raw.reshape(-1)
+            flat_gradient = None if gradient_buffer is None else gradient_buffer.reshape(-1)
+        if _kernels.compute(self.kernel, *self._kernel_record(), y, flat_raw, n_outputs,
+                            weights, loss_buffer, flat_gradient, n_threads):
             self._raise_bad_input(y, raw, weights)
         return loss, gradient, weights
 
@@ -387,6 +397,8 @@ def _some_values(values, limit=5):
     return shown + (f", ... ({unique.size} distinct)" if unique.size > limit else "")
 
 
+_NO_PARAMETERS = (0.0, 0.0, 0.0)
+
 # binary labels: the integers -1, 0 (the negative class) and +1
 _BINARY_LABELS = Interval(-1, 1, True, True)
 
@@ -398,6 +410,9 @@ class _EpsilonLoss(BaseLoss):
         super().__init__()
         _check_epsilon(epsilon)
         self.epsilon = epsilon
+
+    def _kernel_record(self):
+        return (float(self.epsilon), 0.0, 0.0)
 
 
 class SquaredError(BaseLoss):
