@@ -510,7 +510,8 @@ cdef inline floating loss_grad_of(loss_t loss, floating y, floating raw,
 
 
 # The derivative of the element-wise loss `code` (with `params`) at one point, by the
-# switch: 0, or UNKNOWN_LOSS for a code no element-wise kernel has. (Compiled in
+# switch: 0, or a negative status for a code no element-wise kernel has (UNKNOWN_LOSS,
+# or the multi-class loss's code). (Compiled in
 # _kernels.pyx; the engine's 'optimal' schedule takes its first step from it.)
 cdef int grad_by_code(int code, const LossParams* params, double y, double raw,
                       double* gradient) noexcept nogil
