@@ -407,9 +407,10 @@ cdef class EngineSettings:
 
     Parameters
     ----------
-    kernel, params : the loss's kernel code (sklloss.losses._kernels.LossCode) and
-        parameter record (a dict of LossParams' fields), as a loss of sklloss.losses
-        declares them (``loss.kernel``, ``loss.kernel_params()``).
+    kernel, epsilon, quantile, power : the loss's kernel code
+        (sklloss.losses._kernels.LossCode) and its parameter record (LossParams'
+        fields), as a loss of sklloss.losses declares them (``loss.kernel``,
+        ``loss.kernel_params()``).
     multiclass : the loss is multi-class (``loss.is_multiclass``): then the K outputs
         are the classes of one model, updated together at every row (the multinomial
         loss: the categorical cross-entropy of their softmax); y holds class numbers
@@ -432,14 +433,17 @@ cdef class EngineSettings:
     cdef bint shuffle
     cdef int verbose
 
-    def __init__(self, int kernel, LossParams params, bint multiclass, bint classification,
-                 int penalty, double alpha, double l1_ratio, int learning_rate, double eta0,
-                 double power_t, bint fit_intercept, double average, double tol,
+    def __init__(self, int kernel, double epsilon, double quantile, double power,
+                 bint multiclass, bint classification, int penalty, double alpha,
+                 double l1_ratio, int learning_rate, double eta0, double power_t,
+                 bint fit_intercept, double average, double tol,
                  Py_ssize_t n_iter_no_change, bint shuffle, int verbose):
         cdef double typw, initial_eta0, g
         cdef int heuristic_kernel
         self.kernel = kernel
-        self.params = params
+        self.params.epsilon = epsilon
+        self.params.quantile = quantile
+        self.params.power = power
         self.multiclass = multiclass
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
@@ -461,7 +465,7 @@ cdef class EngineSettings:
             # (a multi-class model's heuristic is that of two classes: for the
             # multinomial loss, the logistic loss)
             heuristic_kernel = LOG_LOSS if kernel == MULTINOMIAL_LOG_LOSS else kernel
-            if grad_by_code(heuristic_kernel, &params, 1.0, -typw, &g) != 0:
+            if grad_by_code(heuristic_kernel, &self.params, 1.0, -typw, &g) != 0:
                 raise ValueError(f"The SGD engine has no element-wise loss kernel with "
                                  f"the code {heuristic_kernel}.")
             initial_eta0 = typw / max(1.0, g)

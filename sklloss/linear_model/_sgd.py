@@ -420,7 +420,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
                 "class_weight must be finite and non-negative (a negative weight would "
                 "make SGD maximise that class's loss); got %r." % (self.class_weight,))
         n_outputs = 1 if n_classes == 2 else n_classes
-        multinomial = self._loss_object().is_multiclass
+        multinomial = self._loss_class().is_multiclass
         if n_classes == 2 and not multinomial:
             pos_label = np.array([1.0])
             weight_pos, weight_neg = class_weight[1:2], class_weight[0:1]
@@ -497,7 +497,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
             Probabilities of the classes, in the order of ``classes_``.
         """
         check_is_fitted(self)
-        link = self._loss_object().link  # (a link that gives probabilities)
+        link = self._loss_class().link  # (a link that gives probabilities)
         if isinstance(link, SoftmaxLink):  # one multi-class model
             scores = self._softmax_scores(X)
             return link.inverse(scores, out=scores)
@@ -538,7 +538,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        if isinstance(self._loss_object().link, SoftmaxLink):
+        if isinstance(self._loss_class().link, SoftmaxLink):
             # log-softmax, finite where the probability underflows to 0
             return log_softmax(self._softmax_scores(X), axis=1)
         return np.log(self.predict_proba(X))

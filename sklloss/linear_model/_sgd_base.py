@@ -209,17 +209,9 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
                 f"sklloss.losses objects)."
             )
         if isinstance(self.loss, BaseLoss):
-            return cls.name, tuple(self.loss.kernel_params().items())
+            return cls.name, self.loss._kernel_record()
         return cls.name, (float(self.epsilon) if "epsilon" in cls._parameter_names
                           else None)
-
-    def _loss_object(self):
-        """``self.loss`` as an sklloss.losses object: its description (kernel, link,
-        targets) is what the estimator and the engine work from."""
-        if isinstance(self.loss, BaseLoss):
-            self._loss_key()  # (checks that this estimator takes it)
-            return self.loss
-        return _named_loss(*self._loss_key())
 
     def _plan(self, **derived):
         """This estimator's _Plan for its current hyperparameters and the values in
@@ -236,7 +228,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         plan.loss = (self.loss if isinstance(self.loss, BaseLoss)
                      else _named_loss(*loss_key))
         plan.settings = _engine_settings(
-            int(plan.loss.kernel), tuple(plan.loss.kernel_params().items()),
+            int(plan.loss.kernel), *plan.loss._kernel_record(),
             plan.loss.is_multiclass, self._is_classifier,
             _engine.PENALTIES["none" if self.penalty is None else str(self.penalty).lower()],
             float(self.alpha), 0.0 if self.l1_ratio is None else float(self.l1_ratio),
@@ -600,11 +592,10 @@ def _named_loss(name, epsilon):
 
 
 @functools.lru_cache(maxsize=256)
-def _engine_settings(kernel, params, *settings):
+def _engine_settings(*settings):
     """The engine's settings record (immutable, so shared by every estimator that has
-    the same hyperparameters); `params`: the loss's parameter record as a tuple of
-    (field, value) pairs."""
-    return _engine.EngineSettings(kernel, dict(params), *settings)
+    the same hyperparameters)."""
+    return _engine.EngineSettings(*settings)
 
 
 def is_plain_dense(X, n_features, check_finite=True):
