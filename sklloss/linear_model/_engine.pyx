@@ -10,6 +10,7 @@
 # The engine's modules, by job:
 #   _rows.pxd      row kernels: dense / CSR dot products, axpy, prefetching
 #   _weights.pxd   per-output weight state: scale, average, L1 record; its updates
+#   _adaptive.pxd  per-coordinate steps: AdaGrad, normalised AdaGrad
 #   _settings.pxd  the hyperparameters' record and codes
 #   _steps.pxd     step rules: learning rates, one step of one output or of K
 #   _epoch.pxd     the epoch loop and the row order
@@ -27,7 +28,9 @@
 # - L1 is the truncated gradient with the cumulative penalty u and the applied
 #   penalty q of Tsuruoka, Tsujii and Ananiadou (ACL 2009);
 # - learning rates constant, optimal (Bottou's 1 / (alpha (t0 + t))), invscaling,
-#   adaptive, and the passive-aggressive steps PA-I / PA-II (Crammer et al., 2006).
+#   adaptive, and the passive-aggressive steps PA-I / PA-II (Crammer et al., 2006);
+# - and two schedules of sklloss's own, with per-coordinate steps (_adaptive.pxd):
+#   AdaGrad, and AdaGrad on per-feature normalised updates.
 #
 # What differs from scikit-learn: a dense row is read as a contiguous slice (no index
 # array); one read of a row serves all K one-vs-rest outputs (scikit-learn makes K
@@ -59,14 +62,29 @@ from sklloss.linear_model._epoch cimport (
     _shuffle,
     _training_rows,
 )
+from sklloss.linear_model._adaptive cimport Coordinates, _adaptive_flush
 from sklloss.linear_model._rows cimport index_t
-from sklloss.linear_model._settings cimport ADAPTIVE, ELASTICNET, L1, L2, OPTIMAL, Settings
+from sklloss.linear_model._settings cimport (
+    ADAGRAD,
+    ADAPTIVE,
+    ELASTICNET,
+    L1,
+    L2,
+    NO_PENALTY,
+    NORMALIZED_ADAGRAD,
+    OPTIMAL,
+    Settings,
+)
+from sklloss.linear_model._steps cimport _shifted
 from sklloss.linear_model._weights cimport Output, _exact_norms, _finite, _reset_wscale
 
 # Penalties and learning rates: the codes of _settings.pxd (scikit-learn's).
 PENALTIES = {"none": 0, "l1": 1, "l2": 2, "elasticnet": 3}
 LEARNING_RATES = {"constant": 1, "optimal": 2, "invscaling": 3, "adaptive": 4,
-                  "pa1": 5, "pa2": 6}
+                  "pa1": 5, "pa2": 6, "adagrad": 7, "normalized_adagrad": 8}
+# The per-coordinate schedules' base step is this multiple of eta0: 0.5 at the default
+# eta0 = 0.01 (Vowpal Wabbit's default learning rate).
+ADAGRAD_STEP_PER_ETA0 = 50.0
 
 # Outcome of fit_epochs.
 OK = 0
@@ -152,7 +170,7 @@ cdef object _run(EngineSettings settings, Settings* s,
                  const double[::1] weight_neg, Py_ssize_t[::1] order,
                  const unsigned char[::1] validation_mask,
                  Py_ssize_t max_iter, uint32_t seed, double t, object validation_score,
-                 int n_threads):
+                 int n_threads, object step_state):
     cdef Py_ssize_t K = coef.shape[0], d = n_features, n_all = order.shape[0], n_rows
     cdef Py_ssize_t k, j, g, n_groups, epoch = 0, n_learned, n_active
     cdef double tol = settings.tol
@@ -184,8 +202,25 @@ cdef object _run(EngineSettings settings, Settings* s,
     cdef Py_ssize_t[::1] n_iter = np.zeros(K, dtype=np.intp)
     cdef Py_ssize_t[::1] no_improvement = np.zeros(K, dtype=np.intp)
     cdef double[::1] best = np.full(K, INFINITY)
+    cdef bint per_coordinate = s.learning_rate >= ADAGRAD
+    cdef Coordinates coordinates
+    cdef double[:, ::1] sum_sq, inv_scale, last, sums
+    coordinates.sum_sq = coordinates.inv_scale = coordinates.last = NULL
+    if per_coordinate:
+        sum_sq, inv_scale, sums = step_state
+        if (sum_sq.shape[0] != K or sum_sq.shape[1] != d or sums.shape[0] != K
+                or sums.shape[1] != 3 or (s.learning_rate == NORMALIZED_ADAGRAD and (
+                    inv_scale.shape[0] != K or inv_scale.shape[1] != d))):
+            raise ValueError("The per-coordinate state does not match the model's shape.")
+        coordinates.sum_sq = &sum_sq[0, 0]
+        if s.learning_rate == NORMALIZED_ADAGRAD:
+            coordinates.inv_scale = &inv_scale[0, 0]
+        if s.penalty != NO_PENALTY:
+            # (nothing pending: every row before t has had its penalty)
+            last = np.full((K, d), t - 1.0)
+            coordinates.last = &last[0, 0]
     q_arr = None
-    if s.penalty == L1 or s.penalty == ELASTICNET:
+    if not per_coordinate and (s.penalty == L1 or s.penalty == ELASTICNET):
         q_arr = np.zeros((K, d), dtype=np.asarray(coef).dtype)
         qp = _data(q_arr, coef)
     scratch = None
@@ -208,6 +243,7 @@ cdef object _run(EngineSettings settings, Settings* s,
         jobs[g].coef = &coef[0, 0]
         jobs[g].avg_coef = aw
         jobs[g].q = qp
+        jobs[g].coordinates = coordinates
         jobs[g].d = d
         jobs[g].X_data = &X_data[0]
         jobs[g].X_indices = ind_ptr
@@ -235,13 +271,20 @@ cdef object _run(EngineSettings settings, Settings* s,
             outs[k].eta = s.eta0
             outs[k].active = True
             outs[k].overflow = False
+            outs[k].sum_sq_intercept = sums[k, 0] if per_coordinate else 0.0
+            outs[k].weight_sum = sums[k, 1] if per_coordinate else 0.0
+            outs[k].norm_sum = sums[k, 2] if per_coordinate else 0.0
+            outs[k].step = s.base_step
+            if s.learning_rate == NORMALIZED_ADAGRAD and outs[k].norm_sum > 0.0:
+                outs[k].step = s.base_step * sqrt(outs[k].weight_sum / outs[k].norm_sum)
         for epoch in range(max_iter):
             with nogil:
                 for k in range(K):
                     outs[k].sumloss = 0.0
                     outs[k].objective = 0.0
                     if outs[k].active:
-                        _exact_norms(&coef[k, 0], d, &outs[k])
+                        _exact_norms(&coef[k, 0], d,
+                                     _shifted(coordinates, k * d).inv_scale, &outs[k])
                 if shuffle:
                     _shuffle(&order[0], n_all, seed)
                 n_rows = n_all
@@ -272,6 +315,13 @@ cdef object _run(EngineSettings settings, Settings* s,
             if _check_signals() != 0:
                 _raise_pending()
             t += n_learned
+            if per_coordinate:
+                # the penalty the rows' absent coordinates have pending
+                for k in range(K):
+                    if outs[k].active:
+                        _adaptive_flush(s, &outs[k], &coef[k, 0],
+                                        aw + k * d if aw != NULL else NULL,
+                                        _shifted(coordinates, k * d), d, t)
 
             for k in range(K):
                 # diverged: a weight, a prediction or a loss left the float type's
@@ -349,6 +399,10 @@ cdef object _run(EngineSettings settings, Settings* s,
         for k in range(K):
             _reset_wscale(&coef[k, 0], aw + k * d if aw != NULL else NULL, d, &outs[k])
             intercept[k] = outs[k].intercept
+            if per_coordinate:
+                sums[k, 0] = outs[k].sum_sq_intercept
+                sums[k, 1] = outs[k].weight_sum
+                sums[k, 2] = outs[k].norm_sum
             if avg_intercept.shape[0] > 0:
                 avg_intercept[k] = outs[k].avg_intercept
                 # the average can overflow where the weights did not (huge sample
@@ -454,6 +508,9 @@ cdef class EngineSettings:
         self.s.l1_ratio = 0.0 if penalty == L2 else (1.0 if penalty == L1 else l1_ratio)
         self.s.learning_rate = learning_rate
         self.s.eta0 = eta0
+        self.s.base_step = ADAGRAD_STEP_PER_ETA0 * eta0
+        self.s.l1_strength = alpha * self.s.l1_ratio if penalty != 0 else 0.0
+        self.s.l2_strength = alpha * (1.0 - self.s.l1_ratio) if penalty != 0 else 0.0
         self.s.power_t = power_t
         self.s.fit_intercept = fit_intercept
         self.s.average = average
@@ -481,7 +538,7 @@ def fit_epochs(EngineSettings settings,
                const double[::1] pos_label, const double[::1] weight_pos,
                const double[::1] weight_neg, const unsigned char[::1] validation_mask,
                Py_ssize_t max_iter, uint32_t seed, double t, double intercept_decay,
-               object validation_score=None, int n_threads=1):
+               object validation_score=None, int n_threads=1, object step_state=None):
     """Run up to `max_iter` epochs of SGD for K = coef.shape[0] linear outputs.
 
     Parameters
@@ -510,6 +567,12 @@ def fit_epochs(EngineSettings settings,
         objective as the stopping criterion. The weights are wscale[k] * v[k]; v
         alone is what scikit-learn scores.
     n_threads : threads over which the K outputs are split.
+    step_state : for the per-coordinate schedules ('adagrad', 'normalized_adagrad'),
+        the tuple (sum_sq, inv_scale, sums) of float64 arrays updated in place: (K, d)
+        sums of squared gradients, (K, d) inverse feature scales 1 / s_j (inf: not seen
+        yet; 'normalized_adagrad' only, else any array), and (K, 3) per output: the
+        intercept's sum of squared gradients, the rows' summed weight T and their
+        summed normalised squared norms N ('normalized_adagrad'). Fresh: zeros, inf.
 
     Returns
     -------
@@ -534,4 +597,4 @@ def fit_epochs(EngineSettings settings,
     return _run(settings, &s, coef, intercept, average_coef, average_intercept, X_data,
                 X_indices, X_indptr, sparse, n_features, y, sample_weight, pos_label,
                 weight_pos, weight_neg, order, validation_mask, max_iter, seed, t,
-                validation_score, n_threads)
+                validation_score, n_threads, step_state)

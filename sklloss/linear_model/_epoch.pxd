@@ -11,9 +11,10 @@ from cython cimport floating
 from libc.stdint cimport uint32_t
 
 from sklloss.losses._kernels cimport MultinomialLogLoss, loss_t
+from sklloss.linear_model._adaptive cimport Coordinates
 from sklloss.linear_model._rows cimport _prefetch, _prefetch_range, _sqnorm, index_t
 from sklloss.linear_model._settings cimport PA1, Settings
-from sklloss.linear_model._steps cimport _step, _step_multinomial
+from sklloss.linear_model._steps cimport _shifted, _step, _step_multinomial
 from sklloss.linear_model._weights cimport Output
 
 cdef extern from "Python.h":
@@ -41,6 +42,7 @@ ctypedef struct Epoch:
     void* coef                  # (K, d) weights v, of the float type of X
     void* avg_coef              # (K, d) running averages, or NULL
     void* q                     # (K, d) applied L1 penalties, or NULL
+    Coordinates coordinates     # (K, d) per-coordinate state (_adaptive.pxd), or NULLs
     Py_ssize_t d
     const void* X_data          # X.ravel(), or a CSR matrix's data
     const void* X_indices       # a CSR matrix's indices (NULL: dense)
@@ -150,7 +152,7 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
         learned += 1
         if loss_t is MultinomialLogLoss:
             yi = <Py_ssize_t>y[i]
-            _step_multinomial(s, outs, k_end, coef, avg_coef, q, d, x,
+            _step_multinomial(s, outs, k_end, coef, avg_coef, q, e.coordinates, d, x,
                               idx if sparse else <const index_t*>NULL, nnz, xsq, yi,
                               weight_pos[yi] * sw[i], t, scratch, scratch + k_end,
                               scratch + 2 * k_end)
@@ -173,7 +175,7 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
                     aw = avg_coef + k * d
                 if q != NULL:
                     qk = q + k * d
-                _step(loss, s, o, coef + k * d, aw, qk, d, x,
+                _step(loss, s, o, coef + k * d, aw, qk, _shifted(e.coordinates, k * d), d, x,
                       idx if sparse else <const index_t*>NULL, nnz, xsq, yk, cw, sw[i], t)
     return learned
 

@@ -2,8 +2,9 @@
 # built once per set of hyperparameters (_engine.EngineSettings) and shared by every
 # epoch and output.
 
-# Penalties and learning rates: the codes scikit-learn's engine uses (the Python
-# names are _engine.PENALTIES and _engine.LEARNING_RATES).
+# Penalties and learning rates: the codes scikit-learn's engine uses, then sklloss's
+# per-coordinate schedules (the Python names are _engine.PENALTIES and
+# _engine.LEARNING_RATES).
 cdef enum:
     NO_PENALTY = 0
     L1 = 1
@@ -15,6 +16,8 @@ cdef enum:
     ADAPTIVE = 4
     PA1 = 5
     PA2 = 6
+    ADAGRAD = 7             # per-coordinate steps (_adaptive.pxd)
+    NORMALIZED_ADAGRAD = 8  # idem, on per-feature normalised updates
 
 
 ctypedef struct Settings:
@@ -23,6 +26,7 @@ ctypedef struct Settings:
     double l1_ratio
     int learning_rate
     double eta0
+    double base_step        # the base step of ADAGRAD / NORMALIZED_ADAGRAD
     double power_t
     double optimal_init
     bint fit_intercept
@@ -31,3 +35,5 @@ ctypedef struct Settings:
     bint classification     # y holds class codes; output k's positive class is pos_label[k]
     double wscale_threshold
     double float_max        # largest value of the model's float type
+    double l1_strength      # alpha * l1_ratio: the L1 part of the penalty
+    double l2_strength      # alpha * (1 - l1_ratio): the L2 part

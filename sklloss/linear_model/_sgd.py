@@ -285,7 +285,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
                 classes = np.unique(y_checked)
         self._fit_one_call(X, y_checked, classes, sample_weight, coef_init,
                            intercept_init, max_iter=self.max_iter, reset=True,
-                           y_checked=True, codes=codes)
+                           y_checked=True, codes=codes, warm=warm)
         self._warn_if_not_converged()
         self._warn_deprecated_power_t()
         return self
@@ -310,7 +310,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
                                   reset=first_call)
 
     def _fit_one_call(self, X, y, classes, sample_weight, coef_init, intercept_init,
-                      max_iter, reset, y_checked=False, codes=None):
+                      max_iter, reset, y_checked=False, codes=None, warm=False):
         X, y, plain = self._validate_X_y(X, y, reset=reset, y_checked=y_checked)
         if codes is None:
             # (`plain` says y passed is_plain_target, unless y_checked: then it speaks
@@ -372,7 +372,8 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
             average_coef=average_coef, average_intercept=average_intercept,
             pos_label=pos_label, weight_pos=weight_pos, weight_neg=weight_neg,
             validation_mask=validation_mask, validation_score=validation_score,
-            seed=seed, max_iter=max_iter, t=t, n_threads=n_threads)
+            seed=seed, max_iter=max_iter, t=t, n_threads=n_threads,
+            keep_step_state=continuing or warm)
         if multinomial and n_classes == 2:
             coef, intercept, average_coef, average_intercept = (
                 part[1:] - part[:1] for part in model)
@@ -715,11 +716,12 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
 
     def _fit(self, X, y, coef_init, intercept_init, sample_weight):
         self._more_validate_params()
-        if self.warm_start and getattr(self, "coef_", None) is not None:
+        warm = self.warm_start and getattr(self, "coef_", None) is not None
+        if warm:
             coef_init = self.coef_ if coef_init is None else coef_init
             intercept_init = self.intercept_ if intercept_init is None else intercept_init
         self._fit_one_call(X, y, sample_weight, coef_init, intercept_init,
-                           max_iter=self.max_iter, reset=True)
+                           max_iter=self.max_iter, reset=True, warm=warm)
         self._warn_if_not_converged()
         self._warn_deprecated_power_t()
         return self
@@ -732,7 +734,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                                   reset=first_call)
 
     def _fit_one_call(self, X, y, sample_weight, coef_init, intercept_init, max_iter,
-                      reset):
+                      reset, warm=False):
         X, y, plain = self._validate_X_y(X, y, reset=reset)
         y = y.astype(X.dtype, copy=False)
         if not plain:
@@ -762,7 +764,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             average_coef=average_coef, average_intercept=average_intercept,
             pos_label=_ZERO, weight_pos=_ONE, weight_neg=_ONE,
             validation_mask=validation_mask, validation_score=validation_score,
-            seed=seed, max_iter=max_iter, t=t, n_threads=1)
+            seed=seed, max_iter=max_iter, t=t, n_threads=1,
+            keep_step_state=continuing or warm)
         self._commit(result, coef, intercept, average_coef, average_intercept,
                      X.shape[0], t, X.dtype, (X.shape[1],), validation_score, reset)
         return self

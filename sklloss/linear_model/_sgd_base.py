@@ -78,6 +78,9 @@ CLASSIFICATION_LOSSES = tuple(name for name, cls in LOSSES.items()
 SKLEARN_CLASSIFICATION_LOSSES = tuple(name for name in CLASSIFICATION_LOSSES
                                       if not LOSSES[name].is_multiclass)
 
+# sklloss's learning rates with per-coordinate steps, whose accumulators are fitted
+# state (kept by partial_fit and warm_start)
+PER_COORDINATE_SCHEDULES = ("adagrad", "normalized_adagrad")
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
 CSR_TYPES = (sp.csr_matrix, sp.csr_array)
@@ -137,7 +140,8 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "learning_rate": [
-            StrOptions({"constant", "optimal", "invscaling", "adaptive", "pa1", "pa2"}),
+            StrOptions({"constant", "optimal", "invscaling", "adaptive", "pa1", "pa2",
+                        *PER_COORDINATE_SCHEDULES}),
         ],
         "eta0": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, None, None, closed="neither")],
@@ -352,8 +356,11 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
     # -- the engine ------------------------------------------------------------------
     def _run_engine(self, plan, X, y_engine, sample_weight, *, coef, intercept,
                     average_coef, average_intercept, pos_label, weight_pos, weight_neg,
-                    validation_mask, validation_score, seed, max_iter, t, n_threads):
-        """Run the epochs on copies of the model; returns the engine's result."""
+                    validation_mask, validation_score, seed, max_iter, t, n_threads,
+                    keep_step_state):
+        """Run the epochs on copies of the model; returns the engine's result, with
+        the per-coordinate schedules' state after the run as "step_state" (continued
+        from the last call's if `keep_step_state`)."""
         dtype = X.dtype
         sparse = sp.issparse(X)
         if sparse:
@@ -363,6 +370,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             X_data = X.reshape(-1)
             X_indices = X_indptr = NO_INDEX
             intercept_decay = 1.0
+        step_state = self._step_state_to_run(coef.shape, keep_step_state)
         result = _engine.fit_epochs(
             plan.settings, coef, intercept, average_coef, average_intercept,
             X_data, X_indices, X_indptr, sparse, X.shape[1],
@@ -372,6 +380,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             validation_mask.view(np.uint8) if validation_score is not None else None,
             min(int(max_iter), MAX_INTP), seed, float(t), intercept_decay,
             validation_score, n_threads=n_threads,
+            step_state=None if step_state is None else step_state[1:],
         )
         if result["status"] == _engine.DIVERGED:
             raise ValueError(
@@ -380,7 +389,23 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
                 "learning rate (eta0, or a larger alpha with learning_rate='optimal')."
                 % result["epoch"]
             )
+        result["step_state"] = step_state
         return result
+
+    def _step_state_to_run(self, shape, keep):
+        """The per-coordinate schedules' state for a run of the (K, d) model `shape`:
+        (learning_rate, sum_sq, inv_scale, sums) as fit_epochs takes the last three,
+        fresh arrays it may update; None for the other schedules."""
+        if self.learning_rate not in PER_COORDINATE_SCHEDULES:
+            return None
+        saved = self.__dict__.get("_step_state")
+        if keep and saved is not None and saved[0] == self.learning_rate \
+                and saved[1].shape == shape:
+            return (saved[0], *(np.array(part) for part in saved[1:]))
+        normalized = self.learning_rate == "normalized_adagrad"
+        return (self.learning_rate, np.zeros(shape),
+                np.full(shape if normalized else (0, 0), np.inf),
+                np.zeros((shape[0], 3)))
 
     def _decision_scores(self, X):
         """X @ coef_.T + intercept_, shape (n_samples, n_outputs)."""
@@ -465,6 +490,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
                 t, dtype, shape, validation_score, reset):
         """Set the public attributes from a successful run."""
         self._set_curves(result, validation_score, reset)
+        self._step_state = result["step_state"]
         self.n_iter_ = int(result["n_iter"].max())
         self.t_ = float(t + self.n_iter_ * n_samples)
         coef = coef.reshape(shape)

@@ -1,15 +1,24 @@
 # Step rules of the SGD engine: the learning rate at time t (constant, optimal,
 # invscaling, adaptive) and one step on one row, of one output (scikit-learn's loop
-# body, with the passive-aggressive steps PA-I / PA-II of Crammer et al., 2006) or of
-# the K outputs of a multi-class loss together.
+# body, with the passive-aggressive steps PA-I / PA-II of Crammer et al., 2006, and
+# the per-coordinate steps of _adaptive.pxd) or of the K outputs of a multi-class
+# loss together.
 
 from cython cimport floating
 from libc.math cimport fabs, pow
 
 from sklloss.losses._kernels cimport loss_grad_multinomial_log_loss, loss_grad_of, loss_t
 from sklloss.linear_model._rows cimport _dot, index_t
+from sklloss.linear_model._adaptive cimport (
+    Coordinates,
+    _adaptive_apply,
+    _adaptive_raw,
+    _count_row,
+)
 from sklloss.linear_model._settings cimport (
+    ADAGRAD,
     INVSCALING,
+    NORMALIZED_ADAGRAD,
     NO_PENALTY,
     OPTIMAL,
     PA1,
@@ -42,27 +51,55 @@ cdef inline double _raw(const Settings* s, Output* o, const floating* w,
                         double* p_lin) noexcept nogil:
     """The raw prediction <w, x> + b; stores <w, x> in p_lin."""
     p_lin[0] = _dot(w, x, idx, nnz) * o.wscale
-    cdef double p = p_lin[0] + o.intercept
+    return _in_range(s, o, p_lin[0] + o.intercept)
+
+
+cdef inline double _in_range(const Settings* s, Output* o, double p) noexcept nogil:
+    """p, a raw prediction; a p beyond the float type's range marks a divergence."""
     if not fabs(p) <= s.float_max:  # (NaN too) the model's predictions would overflow
         o.overflow = True
     return p
 
 
+cdef inline Coordinates _shifted(Coordinates c, Py_ssize_t offset) noexcept nogil:
+    """The per-coordinate state `offset` entries on (another output's)."""
+    if c.sum_sq != NULL:
+        c.sum_sq += offset
+    if c.inv_scale != NULL:
+        c.inv_scale += offset
+    if c.last != NULL:
+        c.last += offset
+    return c
+
+
 cdef inline void _add_penalty(const Settings* s, Output* o) noexcept nogil:
     """Adds the penalty of the weights before the step to the objective (after the
     loss, in scikit-learn's order, so that the sums round alike)."""
-    if s.learning_rate < PA1 and s.penalty != NO_PENALTY:
+    if s.learning_rate != PA1 and s.learning_rate != PA2 and s.penalty != NO_PENALTY:
         # SGD minimises alpha * ((1 - l1_ratio) / 2 ||w||^2 + l1_ratio ||w||_1)
         o.objective += s.alpha * ((1.0 - s.l1_ratio) * 0.5 * o.sq_norm
                                   + s.l1_ratio * o.l1_norm)
 
 
 cdef inline void _step(loss_t loss, const Settings* s, Output* o,
-                       floating* w, floating* aw, floating* q, Py_ssize_t d,
+                       floating* w, floating* aw, floating* q, Coordinates c, Py_ssize_t d,
                        const floating* x, const index_t* idx, Py_ssize_t nnz,
                        double xsq, double yk, double class_weight, double sample_weight,
                        double t) noexcept nogil:
-    cdef double p_lin, p, eta, value, dloss, update
+    cdef double p_lin, p, eta, value, dloss, update, row_norm
+
+    if s.learning_rate >= ADAGRAD:
+        p = _in_range(s, o, _adaptive_raw(s, o, w, aw, c, x, idx, nnz, t, &row_norm)
+                      + o.intercept)
+        value = loss_grad_of(loss, yk, p, &dloss)
+        o.sumloss += value
+        o.objective += value
+        _add_penalty(s, o)
+        if s.learning_rate == NORMALIZED_ADAGRAD:
+            _count_row(s, o, class_weight * sample_weight, row_norm)
+        _adaptive_apply(s, o, w, aw, c, x, idx, nnz,
+                        _clip_dloss(dloss) * class_weight * sample_weight, t)
+        return
 
     p = _raw(s, o, w, x, idx, nnz, &p_lin)
     eta = _eta(s, o, t)
@@ -80,7 +117,7 @@ cdef inline void _step(loss_t loss, const Settings* s, Output* o,
         update = value / (xsq + 0.5 / s.eta0)
     else:
         update = -eta * _clip_dloss(dloss)
-    if s.learning_rate >= PA1:
+    if s.learning_rate == PA1 or s.learning_rate == PA2:
         if s.classification:
             update *= yk
         elif yk - p < 0:
@@ -91,17 +128,37 @@ cdef inline void _step(loss_t loss, const Settings* s, Output* o,
 
 cdef inline void _step_multinomial(const Settings* s, Output* outs, Py_ssize_t K,
                                    floating* coef, floating* avg_coef, floating* q,
-                                   Py_ssize_t d, const floating* x, const index_t* idx,
+                                   Coordinates c, Py_ssize_t d, const floating* x, const index_t* idx,
                                    Py_ssize_t nnz, double xsq, Py_ssize_t y,
                                    double weight, double t, double* raw, double* grad,
                                    double* p_lin) noexcept nogil:
     """One step of the K outputs of a softmax model on a row of class y: the K raw
     predictions, then the K derivatives of the categorical cross-entropy (one kernel
     call, in float64 like the other losses' steps), then each output's update. The
-    row's loss is counted in outs[0]."""
+    row's loss is counted in outs[0]. `c` is output 0's per-coordinate state (the
+    others' follow, d apart)."""
     cdef Py_ssize_t k
     cdef double eta = _eta(s, &outs[0], t)
     cdef double loss
+    if s.learning_rate >= ADAGRAD:
+        for k in range(K):
+            # (p_lin[k]: the row's normalised norm, the same for every output)
+            raw[k] = _in_range(s, &outs[k], _adaptive_raw(
+                s, &outs[k], coef + k * d, avg_coef + k * d if avg_coef != NULL else NULL,
+                _shifted(c, k * d), x, idx, nnz, t, &p_lin[k]) + outs[k].intercept)
+        loss = loss_grad_multinomial_log_loss(raw, K, y, grad)
+        outs[0].sumloss += loss
+        outs[0].objective += loss
+        for k in range(K):
+            _add_penalty(s, &outs[k])
+        for k in range(K):
+            if s.learning_rate == NORMALIZED_ADAGRAD:
+                _count_row(s, &outs[k], weight, p_lin[k])
+            _adaptive_apply(s, &outs[k], coef + k * d,
+                            avg_coef + k * d if avg_coef != NULL else NULL,
+                            _shifted(c, k * d), x, idx, nnz,
+                            _clip_dloss(grad[k]) * weight, t)
+        return
     for k in range(K):
         raw[k] = _raw(s, &outs[k], coef + k * d, x, idx, nnz, &p_lin[k])
     loss = loss_grad_multinomial_log_loss(raw, K, y, grad)

@@ -5,8 +5,9 @@
 # Tricks", 2012), v is rescaled when wscale falls below a threshold. Averaged SGD keeps
 # the running average as (aw + avg_a v) / avg_b, so that a sparse row updates it in
 # O(nnz) (same reference). L1 is the truncated gradient with the cumulative penalty u
-# and the applied penalty q of Tsuruoka, Tsujii and Ananiadou (ACL 2009). (Per-
-# coordinate step state belongs here too, beside q.)
+# and the applied penalty q of Tsuruoka, Tsujii and Ananiadou (ACL 2009). The
+# per-coordinate schedules (_adaptive.pxd) keep wscale at 1 and their own state: the
+# (K, d) arrays of the Epoch record, and the per-output sums below.
 
 from cython cimport floating
 from libc.math cimport fabs, isfinite
@@ -29,6 +30,11 @@ ctypedef struct Output:
     double objective        # this epoch's sum of losses + penalties
     bint active             # still learning (not stopped by tol / early stopping)
     bint overflow           # a prediction left the float type's range: diverged
+    # per-coordinate schedules (_adaptive.pxd):
+    double sum_sq_intercept # the intercept's sum of squared gradients
+    double weight_sum       # normalized: the rows' summed weight (T)
+    double norm_sum         # normalized: their summed normalised squared norms (N)
+    double step             # the current base step (normalized: base_step sqrt(T/N))
 
 
 cdef inline void _l1_truncate(floating* w, floating* q, const index_t* idx,
@@ -109,14 +115,29 @@ cdef inline void _reset_wscale(floating* w, floating* aw, Py_ssize_t d, Output* 
     o.wscale = 1.0
 
 
-cdef inline void _exact_norms(const floating* w, Py_ssize_t d, Output* o) noexcept nogil:
+cdef inline void _exact_norms(const floating* w, Py_ssize_t d, const double* inv_scale,
+                              Output* o) noexcept nogil:
+    """The norms of w, or with inv_scale (the normalised schedule's 1 / s_j) of the
+    normalised weights w_j s_j, which it penalises."""
     cdef Py_ssize_t j
-    cdef double sq = 0.0, l1 = 0.0
+    cdef double sq = 0.0, l1 = 0.0, u
     for j in range(d):
-        sq += <double>w[j] * w[j]
-        l1 += fabs(<double>w[j])
+        u = w[j] if inv_scale == NULL else w[j] / inv_scale[j]
+        sq += u * u
+        l1 += fabs(u)
     o.sq_norm = sq * o.wscale * o.wscale
     o.l1_norm = l1 * o.wscale
+
+
+cdef inline void _advance_average(const Settings* s, Output* o, double t) noexcept nogil:
+    """Adds the weights after the step of sample t to the running average (the
+    caller has subtracted avg_a * (change of v) from aw for every changed weight)."""
+    cdef double num_iter = t - s.average + 1.0
+    cdef double mu = 1.0 / num_iter
+    if num_iter > 1.0:
+        o.avg_b /= 1.0 - mu
+    o.avg_a += mu * o.avg_b * o.wscale
+    o.avg_intercept += (o.intercept - o.avg_intercept) / num_iter
 
 
 cdef inline void _apply(const Settings* s, Output* o, floating* w, floating* aw,
@@ -125,7 +146,7 @@ cdef inline void _apply(const Settings* s, Output* o, floating* w, floating* aw,
                         double update, double t) noexcept nogil:
     """w += update * x (and b += update), after the L2 shrinkage; then the running
     average and the L1 truncation. p_lin is <w, x> before the step."""
-    cdef double shrink, dl1, num_iter, mu
+    cdef double shrink, dl1
     cdef bint track_l1 = s.penalty == L1 or s.penalty == ELASTICNET
     if s.penalty >= L2:
         # never scale to a negative value: a too large eta * alpha zeroes w instead
@@ -149,14 +170,9 @@ cdef inline void _apply(const Settings* s, Output* o, floating* w, floating* aw,
             o.intercept += update * s.intercept_decay
 
     if 0 < s.average <= t:
-        num_iter = t - s.average + 1.0
-        mu = 1.0 / num_iter
         if update != 0.0:
             _add(aw, x, idx, nnz, -o.avg_a * update / o.wscale, False)
-        if num_iter > 1.0:
-            o.avg_b /= 1.0 - mu
-        o.avg_a += mu * o.avg_b * o.wscale
-        o.avg_intercept += (o.intercept - o.avg_intercept) / num_iter
+        _advance_average(s, o, t)
 
     if track_l1:
         o.u += s.l1_ratio * eta * s.alpha
