@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from scipy.special import expit, softmax
 
 from sklloss import SGDClassifier, SGDRegressor
-from sklloss.linear_model._engine import ADAGRAD_STEP_PER_ETA0
+from sklloss.linear_model._engine import BASE_STEP_PER_ETA0
 
 SCHEDULES = ["adagrad", "normalized_adagrad"]
 PENALTIES = [None, "l2", "l1", "elasticnet"]
@@ -38,7 +38,7 @@ class Replay:
                  l1_ratio=0.15, penalty="l2", fit_intercept=True, average=False):
         self.K, self.d = n_outputs, n_features
         self.normalized = schedule == "normalized_adagrad"
-        self.base = ADAGRAD_STEP_PER_ETA0 * eta0
+        self.base = BASE_STEP_PER_ETA0[schedule] * eta0
         l1_ratio = {None: 0.0, "l2": 0.0, "l1": 1.0, "elasticnet": l1_ratio}[penalty]
         self.l1 = 0.0 if penalty is None else alpha * l1_ratio
         self.l2 = 0.0 if penalty is None else alpha * (1 - l1_ratio)
