@@ -38,7 +38,11 @@ def test_sklearn_estimator_checks(estimator, check):
     [SGDClassifier(loss="log_loss", average=True, penalty="elasticnet"),
      SGDClassifier(loss="multinomial_log_loss"),
      SGDClassifier(loss=MultinomialLogLoss(), average=True, penalty="elasticnet"),
-     SGDRegressor(loss="huber", learning_rate="adaptive", average=10, penalty="l1")],
+     SGDRegressor(loss="huber", learning_rate="adaptive", average=10, penalty="l1"),
+     SGDClassifier(learning_rate="adagrad", penalty="elasticnet", average=True),
+     SGDClassifier(loss="multinomial_log_loss", learning_rate="normalized_adagrad"),
+     SGDRegressor(learning_rate="normalized_adagrad", penalty="l1"),
+     SGDRegressor(learning_rate="adagrad", average=10)],
     expected_failed_checks=lambda estimator: SKLEARN_DECLARED_XFAILS,
 )
 def test_sklearn_estimator_checks_other_options(estimator, check):

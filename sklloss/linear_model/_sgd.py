@@ -89,12 +89,41 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         in one thread: its classes depend on each other at every row.)
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling and the early-stopping split.
-    learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive', 'pa1', 'pa2'}, \
-            default='optimal'
+    learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive', 'pa1', 'pa2', \
+            'adagrad', 'normalized_adagrad'}, default='optimal'
         The step size schedule: eta0; 1 / (alpha (t0 + t)); eta0 / t^power_t; eta0
-        divided by 5 whenever the objective stalls; the passive-aggressive steps.
+        divided by 5 whenever the objective stalls; the passive-aggressive steps;
+        and sklloss's per-coordinate steps:
+
+        - 'adagrad': AdaGrad (Duchi, Hazan and Singer, JMLR 2011), each weight its
+          own step eta / sqrt(G_j), with eta = 10 * eta0 (0.1 at the default) and
+          G_j the sum of its squared gradients so far. With g the loss's derivative
+          at the row's raw prediction and c the row's (sample times class) weight:
+          ``G_j += (c g x_j)**2``, ``w_j = prox(w_j - eta c g x_j / sqrt(G_j))``,
+          where prox is the penalty's proximal step at the coordinate's step (its
+          composite mirror descent form): ``prox(w) = sign(w) max(|w| - l1 step, 0)
+          / (1 + l2 step)`` with ``step = eta / sqrt(G_j)``, ``l1 = alpha l1_ratio``,
+          ``l2 = alpha (1 - l1_ratio)``. The intercept is a coordinate with x = 1,
+          unpenalised (scikit-learn's 0.01 intercept decay for sparse X does not
+          apply). A sparse row updates its own coordinates only: the penalty steps
+          of the rows a coordinate sat out (and of rows with a zero gradient) are
+          taken as one, ``prox`` with k times l1 and l2 for k rows, when it is next
+          read and at the end of each epoch.
+        - 'normalized_adagrad': the same on the normalised features x_j / s_j, s_j
+          the largest |x_j| seen so far, with the base step eta sqrt(T / N), eta =
+          50 * eta0 (0.5 at the default: Vowpal Wabbit's default learning rate), T
+          the rows' summed weight and N their summed weight times ||x / s||^2 (the
+          intercept's 1 included): the NAG algorithm of Ross, Mineiro and Langford
+          ("Normalized online learning", UAI 2013), Vowpal Wabbit's default update.
+          The penalty is on the normalised weights w_j s_j, so the fitted model
+          does not change when a feature is rescaled (the objective is that of a
+          MaxAbsScaler followed by this model): unscaled data needs no scaler.
+
+        Their accumulators (G, s, T, N) are fitted state: ``partial_fit`` and
+        ``warm_start`` continue them, and they are pickled with the model.
     eta0 : float, default=0.01
-        Initial learning rate (the aggressiveness C for 'pa1' / 'pa2').
+        Initial learning rate (the aggressiveness C for 'pa1' / 'pa2'; for the
+        per-coordinate schedules, the base step's scale, as above).
     power_t : float, default=0.5
         Exponent of the 'invscaling' schedule.
     early_stopping : bool, default=False
@@ -574,8 +603,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     verbose : int, default=0
     epsilon : float, default=0.1
     random_state : int, RandomState instance or None, default=None
-    learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive', 'pa1', 'pa2'}, \
-            default='invscaling'
+    learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive', 'pa1', 'pa2', \
+            'adagrad', 'normalized_adagrad'}, default='invscaling'
     eta0 : float, default=0.01
     power_t : float, default=0.25
     early_stopping : bool, default=False
