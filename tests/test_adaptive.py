@@ -88,12 +88,6 @@ class Replay:
                         self.inv_s[k, j] = 1 / abs(x)
                     if self.normalized and x != 0:
                         norms[k] += (x * self.inv_s[k, j]) ** 2
-                    if self.penalised and t - 1 - last[k, j] > 0:
-                        if self.G[k, j] > 0:
-                            self.w[k, j] = self.prox(
-                                self.w[k, j], t - 1 - last[k, j],
-                                self.step(k) / np.sqrt(self.G[k, j]), self.units(k, j))
-                        last[k, j] = t - 1
                     dot += self.w[k, j] * x
                 p[k] = dot + self.b[k]
             g = np.clip(gradients(p, i), -1e12, 1e12)
@@ -106,9 +100,21 @@ class Replay:
                 if gc == 0:
                     continue
                 for j, x in zip(cols, values):
-                    scale = self.units(k, j)
-                    if not np.isfinite(scale):
+                    # the penalty of the rows since the coordinate's last update
+                    pending = t - 1 - last[k, j]
+                    if self.penalised and pending > 0 and self.G[k, j] > 0:
+                        self.w[k, j] = self.prox(self.w[k, j], pending,
+                                                 self.step(k) / np.sqrt(self.G[k, j]),
+                                                 self.units(k, j))
+                    last[k, j] = t
+                    if x == 0:
+                        # (no gradient: its own penalty step only)
+                        if self.penalised and self.G[k, j] > 0:
+                            self.w[k, j] = self.prox(self.w[k, j], 1,
+                                                     self.step(k) / np.sqrt(self.G[k, j]),
+                                                     self.units(k, j))
                         continue
+                    scale = self.units(k, j)
                     a = gc * x * scale
                     self.G[k, j] += a * a
                     if self.G[k, j] > 0:
@@ -117,8 +123,6 @@ class Replay:
                         if self.penalised:
                             w = self.prox(w, 1, step, scale)
                         self.w[k, j] = w
-                    if self.penalised:
-                        last[k, j] = t
                 if self.fit_intercept:
                     self.Gb[k] += gc * gc
                     self.b[k] -= self.step(k) * gc / np.sqrt(self.Gb[k])

@@ -207,19 +207,20 @@ cdef object _run(EngineSettings settings, Settings* s,
     cdef double[::1] best = np.full(K, INFINITY)
     cdef bint per_coordinate = s.learning_rate >= ADAGRAD
     cdef Coordinates coordinates
-    cdef double[:, ::1] sum_sq, inv_scale, last, sums
-    coordinates.sum_sq = coordinates.inv_scale = coordinates.last = NULL
+    cdef double[:, ::1] root, inv_scale, last, sums
+    coordinates.root = coordinates.inv_scale = coordinates.last = NULL
     if per_coordinate:
-        sum_sq, inv_scale, sums = step_state
-        if (sum_sq.shape[0] != K or sum_sq.shape[1] != d or sums.shape[0] != K
+        root, inv_scale, sums = step_state
+        if (root.shape[0] != K or root.shape[1] != d or sums.shape[0] != K
                 or sums.shape[1] != 3 or (s.learning_rate == NORMALIZED_ADAGRAD and (
                     inv_scale.shape[0] != K or inv_scale.shape[1] != d))):
             raise ValueError("The per-coordinate state does not match the model's shape.")
-        coordinates.sum_sq = &sum_sq[0, 0]
+        coordinates.root = &root[0, 0]
         if s.learning_rate == NORMALIZED_ADAGRAD:
             coordinates.inv_scale = &inv_scale[0, 0]
-        if s.penalty != NO_PENALTY:
-            # (nothing pending: every row before t has had its penalty)
+        if sparse and s.penalty != NO_PENALTY:
+            # (nothing pending: every row before t has had its penalty; dense rows
+            # share one such time per output, Output.penalised_until)
             last = np.full((K, d), t - 1.0)
             coordinates.last = &last[0, 0]
     q_arr = None
@@ -274,7 +275,8 @@ cdef object _run(EngineSettings settings, Settings* s,
             outs[k].eta = s.eta0
             outs[k].active = True
             outs[k].overflow = False
-            outs[k].sum_sq_intercept = sums[k, 0] if per_coordinate else 0.0
+            outs[k].root_intercept = sums[k, 0] if per_coordinate else 0.0
+            outs[k].penalised_until = t - 1.0
             outs[k].weight_sum = sums[k, 1] if per_coordinate else 0.0
             outs[k].norm_sum = sums[k, 2] if per_coordinate else 0.0
             outs[k].step = s.base_step
@@ -325,6 +327,13 @@ cdef object _run(EngineSettings settings, Settings* s,
                         _adaptive_flush(s, &outs[k], &coef[k, 0],
                                         aw + k * d if aw != NULL else NULL,
                                         _shifted(coordinates, k * d), d, t)
+                        # the objective's penalty: that of the epoch's final weights
+                        # (the rows' steps do not keep the norms up to date)
+                        _exact_norms(&coef[k, 0], d, _shifted(coordinates, k * d).inv_scale,
+                                     &outs[k])
+                        outs[k].objective += n_learned * s.alpha * (
+                            (1.0 - s.l1_ratio) * 0.5 * outs[k].sq_norm
+                            + s.l1_ratio * outs[k].l1_norm) if s.penalty != NO_PENALTY else 0.0
 
             for k in range(K):
                 # diverged: a weight, a prediction or a loss left the float type's
@@ -403,7 +412,7 @@ cdef object _run(EngineSettings settings, Settings* s,
             _reset_wscale(&coef[k, 0], aw + k * d if aw != NULL else NULL, d, &outs[k])
             intercept[k] = outs[k].intercept
             if per_coordinate:
-                sums[k, 0] = outs[k].sum_sq_intercept
+                sums[k, 0] = outs[k].root_intercept
                 sums[k, 1] = outs[k].weight_sum
                 sums[k, 2] = outs[k].norm_sum
             if avg_intercept.shape[0] > 0:
@@ -574,10 +583,11 @@ def fit_epochs(EngineSettings settings,
         alone is what scikit-learn scores.
     n_threads : threads over which the K outputs are split.
     step_state : for the per-coordinate schedules ('adagrad', 'normalized_adagrad'),
-        the tuple (sum_sq, inv_scale, sums) of float64 arrays updated in place: (K, d)
-        sums of squared gradients, (K, d) inverse feature scales 1 / s_j (inf: not seen
-        yet; 'normalized_adagrad' only, else any array), and (K, 3) per output: the
-        intercept's sum of squared gradients, the rows' summed weight T and their
+        the tuple (root, inv_scale, sums) of float64 arrays updated in place: (K, d)
+        roots of the sums of squared gradients, (K, d) inverse feature scales 1 / s_j
+        (inf: not seen yet; 'normalized_adagrad' only, else any array), and (K, 3) per
+        output: the root of the intercept's sum of squared gradients, the rows' summed
+        weight T and their
         summed normalised squared norms N ('normalized_adagrad'). Fresh: zeros, inf.
 
     Returns

@@ -63,8 +63,8 @@ cdef inline double _in_range(const Settings* s, Output* o, double p) noexcept no
 
 cdef inline Coordinates _shifted(Coordinates c, Py_ssize_t offset) noexcept nogil:
     """The per-coordinate state `offset` entries on (another output's)."""
-    if c.sum_sq != NULL:
-        c.sum_sq += offset
+    if c.root != NULL:
+        c.root += offset
     if c.inv_scale != NULL:
         c.inv_scale += offset
     if c.last != NULL:
@@ -89,12 +89,11 @@ cdef inline void _step(loss_t loss, const Settings* s, Output* o,
     cdef double p_lin, p, eta, value, dloss, update, row_norm
 
     if s.learning_rate >= ADAGRAD:
-        p = _in_range(s, o, _adaptive_raw(s, o, w, aw, c, x, idx, nnz, t, &row_norm)
+        p = _in_range(s, o, _adaptive_raw(s, o, w, aw, c, x, idx, nnz, &row_norm)
                       + o.intercept)
         value = loss_grad_of(loss, yk, p, &dloss)
         o.sumloss += value
-        o.objective += value
-        _add_penalty(s, o)
+        o.objective += value  # (the penalty: once per epoch, by the driver)
         if s.learning_rate == NORMALIZED_ADAGRAD:
             _count_row(s, o, class_weight * sample_weight, row_norm)
         _adaptive_apply(s, o, w, aw, c, x, idx, nnz,
@@ -145,12 +144,10 @@ cdef inline void _step_multinomial(const Settings* s, Output* outs, Py_ssize_t K
             # (p_lin[k]: the row's normalised norm, the same for every output)
             raw[k] = _in_range(s, &outs[k], _adaptive_raw(
                 s, &outs[k], coef + k * d, avg_coef + k * d if avg_coef != NULL else NULL,
-                _shifted(c, k * d), x, idx, nnz, t, &p_lin[k]) + outs[k].intercept)
+                _shifted(c, k * d), x, idx, nnz, &p_lin[k]) + outs[k].intercept)
         loss = loss_grad_multinomial_log_loss(raw, K, y, grad)
         outs[0].sumloss += loss
         outs[0].objective += loss
-        for k in range(K):
-            _add_penalty(s, &outs[k])
         for k in range(K):
             if s.learning_rate == NORMALIZED_ADAGRAD:
                 _count_row(s, &outs[k], weight, p_lin[k])

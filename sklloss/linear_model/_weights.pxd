@@ -31,7 +31,8 @@ ctypedef struct Output:
     bint active             # still learning (not stopped by tol / early stopping)
     bint overflow           # a prediction left the float type's range: diverged
     # per-coordinate schedules (_adaptive.pxd):
-    double sum_sq_intercept # the intercept's sum of squared gradients
+    double root_intercept   # the root of the intercept's sum of squared gradients
+    double penalised_until  # dense rows: the last row whose penalty w has had
     double weight_sum       # normalized: the rows' summed weight (T)
     double norm_sum         # normalized: their summed normalised squared norms (N)
     double step             # the current base step (normalized: base_step sqrt(T/N))
