@@ -70,12 +70,14 @@ cdef extern from *:
     }
 
     /* A dense row's update of all n coordinates (inv_scale: NULL, or the normalised
-       schedule's 1 / s_j; aw: NULL, or the running-average record). */
+       schedule's 1 / s_j; aw: NULL, or the running-average record; pend_each: NULL,
+       or each coordinate's own pend, else pend). A sparse row's coordinates take it
+       too, gathered into contiguous buffers. */
     #define SKLLOSS_ADAGRAD_DENSE(NAME, T)                                            \\
     SKLLOSS_ADAGRAD_CLONES static void NAME(                                        \\
             T *w, T *aw, double *root, const T *x, const double *inv_scale,         \\
-            Py_ssize_t n, double gradient, double eta, double pend, double cur,     \\
-            double avg_a) {                                                         \\
+            Py_ssize_t n, double gradient, double eta, double pend,                 \\
+            const double *pend_each, double cur, double avg_a) {                    \\
         for (Py_ssize_t j = 0; j < n; j++) {                                        \\
             double xj = x[j];                                                       \\
             double s = inv_scale == NULL ? 1.0 : (xj != 0.0 ? inv_scale[j] : 0.0);  \\
@@ -83,7 +85,8 @@ cdef extern from *:
             double r0 = root[j];                                                    \\
             double r = sqrt(r0 * r0 + a * a);                                       \\
             double old = w[j];                                                      \\
-            T updated = (T)sklloss_adagrad_l2(old, r0, r, eta * a * s, pend, cur);  \\
+            double pj = pend_each == NULL ? pend : pend_each[j];                    \\
+            T updated = (T)sklloss_adagrad_l2(old, r0, r, eta * a * s, pj, cur);    \\
             root[j] = r;                                                            \\
             if (aw != NULL) aw[j] = (T)(aw[j] - avg_a * ((double)updated - old));   \\
             w[j] = updated;                                                         \\
@@ -116,12 +119,12 @@ cdef extern from *:
                                             double pend, double cur) noexcept nogil
     void _adagrad_dense_d "sklloss_adagrad_dense_d"(
         double* w, double* aw, double* root, const double* x, const double* inv_scale,
-        Py_ssize_t n, double gradient, double eta, double pend, double cur,
-        double avg_a) noexcept nogil
+        Py_ssize_t n, double gradient, double eta, double pend, const double* pend_each,
+        double cur, double avg_a) noexcept nogil
     void _adagrad_dense_f "sklloss_adagrad_dense_f"(
         float* w, float* aw, double* root, const float* x, const double* inv_scale,
-        Py_ssize_t n, double gradient, double eta, double pend, double cur,
-        double avg_a) noexcept nogil
+        Py_ssize_t n, double gradient, double eta, double pend, const double* pend_each,
+        double cur, double avg_a) noexcept nogil
     double _normalised_norm_d "sklloss_normalised_norm_d"(
         const double* x, const double* inv_scale, Py_ssize_t n, int* grows) noexcept nogil
     double _normalised_norm_f "sklloss_normalised_norm_f"(
@@ -133,6 +136,7 @@ ctypedef struct Coordinates:
     double* root            # r_j = sqrt(G_j), G_j the sum of squared (normalised) gradients
     double* inv_scale       # normalized: 1 / s_j (inf for a feature not seen yet); else NULL
     double* last            # sparse rows: the last row whose penalty w_j has had; else NULL
+    double* buffer          # sparse rows: 5 * (the longest row's nnz) doubles (a thread's)
 
 
 cdef inline double _proximal(double w, double k, double step, double l1_units,
@@ -220,10 +224,12 @@ cdef inline void _adaptive_apply(const Settings* s, Output* o, floating* w, floa
             k = t - 1.0 - o.penalised_until if penalised else 0.0
             if floating is double:
                 _adagrad_dense_d(w, aw, c.root, x, c.inv_scale, nnz, gradient, eta,
-                                 k * eta * s.l2_strength, eta * s.l2_strength, avg_a)
+                                 k * eta * s.l2_strength, NULL, eta * s.l2_strength, avg_a)
             else:
                 _adagrad_dense_f(w, aw, c.root, x, c.inv_scale, nnz, gradient, eta,
-                                 k * eta * s.l2_strength, eta * s.l2_strength, avg_a)
+                                 k * eta * s.l2_strength, NULL, eta * s.l2_strength, avg_a)
+        elif not has_l1:
+            _sparse_l2(s, o, w, aw, c, x, idx, nnz, gradient, t)
         else:
             k = t - 1.0 - o.penalised_until
             for jj in range(nnz):
@@ -258,6 +264,45 @@ cdef inline void _adaptive_apply(const Settings* s, Output* o, floating* w, floa
                 o.intercept -= eta * gradient / o.root_intercept
     if 0 < s.average <= t:
         _advance_average(s, o, t)
+
+
+cdef inline void _sparse_l2(const Settings* s, Output* o, floating* w, floating* aw,
+                            Coordinates c, const floating* x, const index_t* idx,
+                            Py_ssize_t nnz, double gradient, double t) noexcept nogil:
+    """A sparse row's update under an L2 (or no) penalty: its coordinates' state
+    gathered into contiguous buffers, updated by the dense row's vectorised loop (its
+    square roots and divisions four at a time), then put back."""
+    cdef Py_ssize_t jj, j
+    cdef double* bw = c.buffer
+    cdef double* br = bw + nnz
+    cdef double* bs = br + nnz
+    cdef double* bp = bs + nnz
+    cdef double* bx = bp + nnz
+    cdef const double* xd
+    cdef double eta = o.step
+    cdef bint penalised = s.penalty != NO_PENALTY
+    for jj in range(nnz):
+        j = idx[jj]
+        bw[jj] = w[j]
+        br[jj] = c.root[j]
+        if c.inv_scale != NULL:
+            bs[jj] = c.inv_scale[j]
+        if penalised:
+            bp[jj] = (t - 1.0 - c.last[j]) * eta * s.l2_strength
+            c.last[j] = t
+    if floating is double:
+        xd = x
+    else:
+        for jj in range(nnz):
+            bx[jj] = x[jj]
+        xd = bx
+    _adagrad_dense_d(bw, NULL, br, xd, bs if c.inv_scale != NULL else NULL, nnz,
+                     gradient, eta, 0.0, bp if penalised else NULL,
+                     eta * s.l2_strength, 0.0)
+    for jj in range(nnz):
+        j = idx[jj]
+        _set(w, aw, j, bw[jj], o)
+        c.root[j] = br[jj]
 
 
 cdef inline void _count_row(const Settings* s, Output* o, double weight,

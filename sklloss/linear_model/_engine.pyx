@@ -208,7 +208,9 @@ cdef object _run(EngineSettings settings, Settings* s,
     cdef bint per_coordinate = s.learning_rate >= ADAGRAD
     cdef Coordinates coordinates
     cdef double[:, ::1] root, inv_scale, last, sums
-    coordinates.root = coordinates.inv_scale = coordinates.last = NULL
+    coordinates.root = coordinates.inv_scale = coordinates.last = coordinates.buffer = NULL
+    cdef double[::1] buffers
+    cdef Py_ssize_t longest = 0
     if per_coordinate:
         root, inv_scale, sums = step_state
         if (root.shape[0] != K or root.shape[1] != d or sums.shape[0] != K
@@ -223,6 +225,8 @@ cdef object _run(EngineSettings settings, Settings* s,
             # share one such time per output, Output.penalised_until)
             last = np.full((K, d), t - 1.0)
             coordinates.last = &last[0, 0]
+        if sparse:
+            longest = int(np.diff(np.asarray(X_indptr)).max())
     q_arr = None
     if not per_coordinate and (s.penalty == L1 or s.penalty == ELASTICNET):
         q_arr = np.zeros((K, d), dtype=np.asarray(coef).dtype)
@@ -232,6 +236,8 @@ cdef object _run(EngineSettings settings, Settings* s,
         scratch = np.empty((K, d), dtype=np.asarray(coef).dtype)
     # a multi-class model's outputs depend on each other at every row: one thread
     n_groups = 1 if multiclass else max(1, min(n_threads, K))
+    # (a buffer per thread for the sparse rows of the per-coordinate schedules)
+    buffers = np.empty(n_groups * 5 * (longest + 1) if per_coordinate and sparse else 1)
     jobs = <Epoch*>malloc(n_groups * sizeof(Epoch))
     if outs == NULL or jobs == NULL:
         free(outs)
@@ -248,6 +254,8 @@ cdef object _run(EngineSettings settings, Settings* s,
         jobs[g].avg_coef = aw
         jobs[g].q = qp
         jobs[g].coordinates = coordinates
+        if per_coordinate and sparse:
+            jobs[g].coordinates.buffer = &buffers[g * 5 * (longest + 1)]
         jobs[g].d = d
         jobs[g].X_data = &X_data[0]
         jobs[g].X_indices = ind_ptr
