@@ -140,6 +140,20 @@ def check_dask_incremental(stdout):
     assert search and float(search.group(1)) > 0.9, stdout
 
 
+def check_adaptive_steps(stdout):
+    rows = re.findall(rf"^  (\w+) +after 1 epoch {NUMBER}, after \d+ epochs {NUMBER}$",
+                      stdout, flags=re.M)
+    gaps = {name: float(last) for name, _, last in rows}
+    assert set(gaps) == {"optimal", "invscaling", "adagrad", "normalized_adagrad"}, stdout
+    # the per-coordinate schedules end close to the optimum, 'optimal' (alpha 1e-4) far above
+    assert max(gaps["adagrad"], gaps["normalized_adagrad"]) < 0.05 < gaps["optimal"], stdout
+    accuracy = {name: float(last) for name, _, last in re.findall(
+        rf"^  (.*?): after 1 epoch {NUMBER}, after \d+ epochs {NUMBER}$", stdout, flags=re.M)}
+    nag = accuracy["sklloss normalized_adagrad, raw features"]
+    assert nag > accuracy["scikit-learn SGDClassifier, raw features"] + 0.05, stdout
+    assert nag > accuracy["scikit-learn StandardScaler + SGDClassifier"] - 0.03, stdout
+
+
 EXAMPLES = [
     ("plot_loss_functions.py", "plot_loss_functions.png", check_loss_functions),
     ("plot_robust_regression.py", "plot_robust_regression.png", check_robust_regression),
@@ -148,6 +162,7 @@ EXAMPLES = [
     ("plot_multinomial.py", "plot_multinomial.png", check_multinomial),
     ("plot_out_of_core.py", "plot_out_of_core.png", check_out_of_core),
     ("dask_incremental.py", None, check_dask_incremental),
+    ("plot_adaptive_steps.py", "plot_adaptive_steps.png", check_adaptive_steps),
 ]
 
 
