@@ -75,7 +75,7 @@ from sklloss.linear_model._settings cimport (
     OPTIMAL,
     Settings,
 )
-from sklloss.linear_model._steps cimport _shifted
+from sklloss.linear_model._steps cimport _penalty, _shifted
 from sklloss.linear_model._weights cimport Output, _exact_norms, _finite, _reset_wscale
 
 # Penalties and learning rates: the codes of _settings.pxd (scikit-learn's).
@@ -295,9 +295,9 @@ cdef object _run(EngineSettings settings, Settings* s,
                 for k in range(K):
                     outs[k].sumloss = 0.0
                     outs[k].objective = 0.0
-                    if outs[k].active:
-                        _exact_norms(&coef[k, 0], d,
-                                     _shifted(coordinates, k * d).inv_scale, &outs[k])
+                    # (the per-coordinate schedules need them at the epoch's end only)
+                    if outs[k].active and not per_coordinate:
+                        _exact_norms(&coef[k, 0], d, NULL, &outs[k])
                 if shuffle:
                     _shuffle(&order[0], n_all, seed)
                 n_rows = n_all
@@ -339,9 +339,7 @@ cdef object _run(EngineSettings settings, Settings* s,
                         # (the rows' steps do not keep the norms up to date)
                         _exact_norms(&coef[k, 0], d, _shifted(coordinates, k * d).inv_scale,
                                      &outs[k])
-                        outs[k].objective += n_learned * s.alpha * (
-                            (1.0 - s.l1_ratio) * 0.5 * outs[k].sq_norm
-                            + s.l1_ratio * outs[k].l1_norm) if s.penalty != NO_PENALTY else 0.0
+                        outs[k].objective += n_learned * _penalty(s, &outs[k])
 
             for k in range(K):
                 # diverged: a weight, a prediction or a loss left the float type's
@@ -595,8 +593,8 @@ def fit_epochs(EngineSettings settings,
         roots of the sums of squared gradients, (K, d) inverse feature scales 1 / s_j
         (inf: not seen yet; 'normalized_adagrad' only, else any array), and (K, 3) per
         output: the root of the intercept's sum of squared gradients, the rows' summed
-        weight T and their
-        summed normalised squared norms N ('normalized_adagrad'). Fresh: zeros, inf.
+        weight T and their summed normalised squared norms N ('normalized_adagrad').
+        Fresh: zeros, inf.
 
     Returns
     -------

@@ -107,8 +107,9 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
           unpenalised (scikit-learn's 0.01 intercept decay for sparse X does not
           apply). A sparse row updates its own coordinates only: the penalty steps
           of the rows a coordinate sat out (and of rows with a zero gradient) are
-          taken as one, ``prox`` with k times l1 and l2 for k rows, when it is next
-          read and at the end of each epoch.
+          taken as one, ``prox`` with k times l1 and l2 for k rows, with its next
+          update (before its gradient step) and at the end of each epoch; the rows
+          in between read the weight as it was stored.
         - 'normalized_adagrad': the same on the normalised features x_j / s_j, s_j
           the largest |x_j| seen so far, with the base step eta sqrt(T / N), eta =
           50 * eta0 (0.5 at the default: Vowpal Wabbit's default learning rate), T

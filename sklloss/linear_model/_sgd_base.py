@@ -394,7 +394,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
 
     def _step_state_to_run(self, shape, keep):
         """The per-coordinate schedules' state for a run of the (K, d) model `shape`:
-        (learning_rate, sum_sq, inv_scale, sums) as fit_epochs takes the last three,
+        (learning_rate, root, inv_scale, sums) as fit_epochs takes the last three,
         fresh arrays it may update; None for the other schedules."""
         if self.learning_rate not in PER_COORDINATE_SCHEDULES:
             return None

@@ -72,13 +72,19 @@ cdef inline Coordinates _shifted(Coordinates c, Py_ssize_t offset) noexcept nogi
     return c
 
 
+cdef inline double _penalty(const Settings* s, const Output* o) noexcept nogil:
+    """The penalty of the weights whose norms o holds."""
+    if s.penalty == NO_PENALTY:
+        return 0.0
+    # SGD minimises alpha * ((1 - l1_ratio) / 2 ||w||^2 + l1_ratio ||w||_1)
+    return s.alpha * ((1.0 - s.l1_ratio) * 0.5 * o.sq_norm + s.l1_ratio * o.l1_norm)
+
+
 cdef inline void _add_penalty(const Settings* s, Output* o) noexcept nogil:
     """Adds the penalty of the weights before the step to the objective (after the
     loss, in scikit-learn's order, so that the sums round alike)."""
     if s.learning_rate != PA1 and s.learning_rate != PA2 and s.penalty != NO_PENALTY:
-        # SGD minimises alpha * ((1 - l1_ratio) / 2 ||w||^2 + l1_ratio ||w||_1)
-        o.objective += s.alpha * ((1.0 - s.l1_ratio) * 0.5 * o.sq_norm
-                                  + s.l1_ratio * o.l1_norm)
+        o.objective += _penalty(s, o)
 
 
 cdef inline void _step(loss_t loss, const Settings* s, Output* o,
