@@ -50,7 +50,7 @@ from sklloss.linear_model._weights cimport Output, _advance_average
 cdef extern from *:
     """
     #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-    #define SKLLOSS_ADAGRAD_CLONES __attribute__((target_clones("avx2", "default")))
+    #define SKLLOSS_ADAGRAD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
     #else
     #define SKLLOSS_ADAGRAD_CLONES
     #endif
@@ -69,66 +69,131 @@ cdef extern from *:
         return r > 0.0 ? updated : w;
     }
 
-    /* A dense row's update of all n coordinates (inv_scale: NULL, or the normalised
-       schedule's 1 / s_j; aw: NULL, or the running-average record; pend_each: NULL,
-       or each coordinate's own pend, else pend). A sparse row's coordinates take it
-       too, gathered into contiguous buffers. */
+    /* sign(w) max(|w| - threshold, 0) */
+    static inline double sklloss_soft_threshold(double w, double threshold) {
+        double m = fabs(w) - threshold;
+        return copysign(m > 0.0 ? m : 0.0, w);
+    }
+
+    /* The same under an L1 or elastic-net penalty (l1u = l1 times the L1 threshold's
+       units, 1 or 1 / s_j): the pending rows' proximal step at step eta / r0, then
+       the gradient step and the row's own at eta / r. kpend = k eta. */
+    static inline double sklloss_adagrad_enet(double w, double r0, double r, double step,
+                                              double kpend, double eta, double l1u,
+                                              double l2) {
+        double inv0 = r0 > 0.0 ? 1.0 / r0 : 0.0;
+        double inv = r > 0.0 ? 1.0 / r : 0.0;
+        double pending = sklloss_soft_threshold(w, kpend * inv0 * l1u)
+                         / (1.0 + kpend * inv0 * l2);
+        double updated = sklloss_soft_threshold(pending - step * inv, eta * inv * l1u)
+                         / (1.0 + eta * inv * l2);
+        return r > 0.0 ? updated : w;
+    }
+
+    /* A row's update of its n coordinates, contiguous (a dense row, or a sparse row's
+       state gathered into buffers). inv_scale: NULL, or the normalised schedule's
+       1 / s_j; aw: NULL, or the running-average record; kpend_each: NULL, or each
+       coordinate's own k eta (k its pending rows), else kpend for all; l1, l2: the
+       penalty's strengths. The body is inlined once per combination of these options,
+       so that each loop is branch-free and vectorised (its square roots and divisions
+       four or eight at a time where the CPU has AVX2 or AVX-512); the arrays do not
+       overlap. */
+    #define SKLLOSS_ADAGRAD_BODY_CALL(NAME, SCALED, AVERAGED, EACH, ENET)             \\
+        NAME##_body(w, aw, root, x, inv_scale, n, gradient, eta, kpend, kpend_each, \\
+                    l1, l2, avg_a, SCALED, AVERAGED, EACH, ENET)
     #define SKLLOSS_ADAGRAD_DENSE(NAME, T)                                            \\
-    SKLLOSS_ADAGRAD_CLONES static void NAME(                                        \\
+    static inline __attribute__((always_inline)) void NAME##_body(                  \\
             T *w, T *aw, double *root, const T *x, const double *inv_scale,         \\
-            Py_ssize_t n, double gradient, double eta, double pend,                 \\
-            const double *pend_each, double cur, double avg_a) {                    \\
+            Py_ssize_t n, double gradient, double eta, double kpend,                \\
+            const double *kpend_each, double l1, double l2, double avg_a,           \\
+            const int scaled, const int averaged, const int each, const int enet) { \\
+        double cur = eta * l2;                                                      \\
+        _Pragma("omp simd")                                                         \\
         for (Py_ssize_t j = 0; j < n; j++) {                                        \\
             double xj = x[j];                                                       \\
-            double s = inv_scale == NULL ? 1.0 : (xj != 0.0 ? inv_scale[j] : 0.0);  \\
+            double inv = scaled ? inv_scale[j] : 1.0;                               \\
+            double s = scaled ? (xj != 0.0 ? inv : 0.0) : 1.0;                      \\
             double a = gradient * xj * s;                                           \\
             double r0 = root[j];                                                    \\
             double r = sqrt(r0 * r0 + a * a);                                       \\
             double old = w[j];                                                      \\
-            double pj = pend_each == NULL ? pend : pend_each[j];                    \\
-            T updated = (T)sklloss_adagrad_l2(old, r0, r, eta * a * s, pj, cur);    \\
+            double kp = each ? kpend_each[j] : kpend;                               \\
+            T updated = enet                                                        \\
+                ? (T)sklloss_adagrad_enet(old, r0, r, eta * a * s, kp, eta,         \\
+                                          l1 * inv, l2)                             \\
+                : (T)sklloss_adagrad_l2(old, r0, r, eta * a * s, kp * l2, cur);     \\
             root[j] = r;                                                            \\
-            if (aw != NULL) aw[j] = (T)(aw[j] - avg_a * ((double)updated - old));   \\
+            if (averaged) aw[j] = (T)(aw[j] - avg_a * ((double)updated - old));     \\
             w[j] = updated;                                                         \\
+        }                                                                           \\
+    }                                                                               \\
+    SKLLOSS_ADAGRAD_CLONES static void NAME(                                        \\
+            T *w, T *aw, double *root, const T *x, const double *inv_scale,         \\
+            Py_ssize_t n, double gradient, double eta, double kpend,                \\
+            const double *kpend_each, double l1, double l2, double avg_a) {         \\
+        int which = (inv_scale != NULL) + 2 * (aw != NULL)                          \\
+                    + 4 * (kpend_each != NULL) + 8 * (l1 > 0.0);                    \\
+        switch (which) {                                                            \\
+        case 0: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 0, 0, 0, 0); break;                 \\
+        case 1: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 1, 0, 0, 0); break;                 \\
+        case 2: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 0, 1, 0, 0); break;                 \\
+        case 3: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 1, 1, 0, 0); break;                 \\
+        case 4: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 0, 0, 1, 0); break;                 \\
+        case 5: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 1, 0, 1, 0); break;                 \\
+        case 6: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 0, 1, 1, 0); break;                 \\
+        case 7: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 1, 1, 1, 0); break;                 \\
+        case 8: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 0, 0, 0, 1); break;                 \\
+        case 9: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 1, 0, 0, 1); break;                 \\
+        case 10: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 0, 1, 0, 1); break;                \\
+        case 11: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 1, 1, 0, 1); break;                \\
+        case 12: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 0, 0, 1, 1); break;                \\
+        case 13: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 1, 0, 1, 1); break;                \\
+        case 14: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 0, 1, 1, 1); break;                \\
+        default: SKLLOSS_ADAGRAD_BODY_CALL(NAME, 1, 1, 1, 1); break;                \\
         }                                                                           \\
     }
     SKLLOSS_ADAGRAD_DENSE(sklloss_adagrad_dense_d, double)
     SKLLOSS_ADAGRAD_DENSE(sklloss_adagrad_dense_f, float)
 
-    /* A dense row's ||x / s||^2 (x_j = 0 counts 0, also where s_j = 0), and whether
-       some |x_j| exceeds its scale s_j. */
-    #define SKLLOSS_NORMALISED_NORM(NAME, T)                                          \\
-    SKLLOSS_ADAGRAD_CLONES static double NAME(const T *x, const double *inv_scale,  \\
-                                              Py_ssize_t n, int *grows) {           \\
+    /* A dense row's <w, x> and, in one pass, its ||x / s||^2 (x_j = 0 counts 0, also
+       where s_j = 0) and whether some |x_j| exceeds its scale s_j. */
+    #define SKLLOSS_NORMALISED_DOT(NAME, T)                                           \\
+    SKLLOSS_ADAGRAD_CLONES static T NAME(const T *w, const T *x,                    \\
+                                         const double *inv_scale, Py_ssize_t n,     \\
+                                         double *norm_out, int *grows) {            \\
+        T dot = 0;                                                                  \\
         double norm = 0.0;                                                          \\
         int any = 0;                                                                \\
-        _Pragma("omp simd reduction(+:norm) reduction(|:any)")                      \\
+        _Pragma("omp simd reduction(+:dot, norm) reduction(|:any)")                 \\
         for (Py_ssize_t j = 0; j < n; j++) {                                        \\
             double xj = x[j];                                                       \\
-            double u = xj != 0.0 ? xj * inv_scale[j] : 0.0;                         \\
+            double inv = inv_scale[j];                                              \\
+            double u = xj != 0.0 ? xj * inv : 0.0;                                  \\
             any |= fabs(u) > 1.0;                                                   \\
             norm += u * u;                                                          \\
+            dot += w[j] * x[j];                                                     \\
         }                                                                           \\
+        *norm_out = norm;                                                           \\
         *grows = any;                                                               \\
-        return norm;                                                                \\
+        return dot;                                                                 \\
     }
-    SKLLOSS_NORMALISED_NORM(sklloss_normalised_norm_d, double)
-    SKLLOSS_NORMALISED_NORM(sklloss_normalised_norm_f, float)
+    SKLLOSS_NORMALISED_DOT(sklloss_normalised_dot_d, double)
+    SKLLOSS_NORMALISED_DOT(sklloss_normalised_dot_f, float)
     """
-    double _adagrad_l2 "sklloss_adagrad_l2"(double w, double r0, double r, double step,
-                                            double pend, double cur) noexcept nogil
     void _adagrad_dense_d "sklloss_adagrad_dense_d"(
         double* w, double* aw, double* root, const double* x, const double* inv_scale,
-        Py_ssize_t n, double gradient, double eta, double pend, const double* pend_each,
-        double cur, double avg_a) noexcept nogil
+        Py_ssize_t n, double gradient, double eta, double kpend, const double* kpend_each,
+        double l1, double l2, double avg_a) noexcept nogil
     void _adagrad_dense_f "sklloss_adagrad_dense_f"(
         float* w, float* aw, double* root, const float* x, const double* inv_scale,
-        Py_ssize_t n, double gradient, double eta, double pend, const double* pend_each,
-        double cur, double avg_a) noexcept nogil
-    double _normalised_norm_d "sklloss_normalised_norm_d"(
-        const double* x, const double* inv_scale, Py_ssize_t n, int* grows) noexcept nogil
-    double _normalised_norm_f "sklloss_normalised_norm_f"(
-        const float* x, const double* inv_scale, Py_ssize_t n, int* grows) noexcept nogil
+        Py_ssize_t n, double gradient, double eta, double kpend, const double* kpend_each,
+        double l1, double l2, double avg_a) noexcept nogil
+    double _normalised_dot_d "sklloss_normalised_dot_d"(
+        const double* w, const double* x, const double* inv_scale, Py_ssize_t n,
+        double* norm, int* grows) noexcept nogil
+    float _normalised_dot_f "sklloss_normalised_dot_f"(
+        const float* w, const float* x, const double* inv_scale, Py_ssize_t n,
+        double* norm, int* grows) noexcept nogil
 
 
 ctypedef struct Coordinates:
@@ -185,28 +250,39 @@ cdef inline double _adaptive_raw(const Settings* s, Output* o, floating* w, floa
                                  Coordinates c, const floating* x, const index_t* idx,
                                  Py_ssize_t nnz, double* row_norm) noexcept nogil:
     """<w, x> for a row (normalized: after its scales have grown to the row's
-    |x_j|); stores the row's ||x / s||^2 in row_norm."""
-    cdef Py_ssize_t jj
-    cdef double norm = 0.0, u
+    |x_j|); stores the row's ||x / s||^2 in row_norm. One pass over the row."""
+    cdef Py_ssize_t jj, j
+    cdef double norm = 0.0, u, xj, dot
+    cdef floating dot_sum = 0
     cdef int grows = 0
-    if c.inv_scale != NULL:
-        if idx == NULL:
-            if floating is double:
-                norm = _normalised_norm_d(x, c.inv_scale, nnz, &grows)
-            else:
-                norm = _normalised_norm_f(x, c.inv_scale, nnz, &grows)
-            if grows:
-                _grow_scales(w, aw, c, x, idx, nnz, o)
-                norm = (_normalised_norm_d(x, c.inv_scale, nnz, &grows) if floating is double
-                        else _normalised_norm_f(x, c.inv_scale, nnz, &grows))
+    row_norm[0] = 0.0
+    if c.inv_scale == NULL:
+        return _dot(w, x, idx, nnz)
+    if idx == NULL:
+        # (a scale grows on a feature's first values only: then a second pass)
+        if floating is double:
+            dot = _normalised_dot_d(w, x, c.inv_scale, nnz, row_norm, &grows)
         else:
+            dot = _normalised_dot_f(w, x, c.inv_scale, nnz, row_norm, &grows)
+        if grows:
             _grow_scales(w, aw, c, x, idx, nnz, o)
-            for jj in range(nnz):
-                if x[jj] != 0.0:
-                    u = x[jj] * c.inv_scale[idx[jj]]
-                    norm += u * u
+            if floating is double:
+                dot = _normalised_dot_d(w, x, c.inv_scale, nnz, row_norm, &grows)
+            else:
+                dot = _normalised_dot_f(w, x, c.inv_scale, nnz, row_norm, &grows)
+        return dot
+    # a sparse row: each coordinate's scale grows (and w_j with it) before w_j is read
+    for jj in range(nnz):
+        j = idx[jj]
+        xj = x[jj]
+        if fabs(xj) * c.inv_scale[j] > 1.0:
+            _grow_scales(w, aw, c, x + jj, idx + jj, 1, o)
+        if xj != 0.0:
+            u = xj * c.inv_scale[j]
+            norm += u * u
+        dot_sum += w[j] * x[jj]
     row_norm[0] = norm
-    return _dot(w, x, idx, nnz)
+    return dot_sum
 
 
 cdef inline void _adaptive_apply(const Settings* s, Output* o, floating* w, floating* aw,
@@ -214,49 +290,23 @@ cdef inline void _adaptive_apply(const Settings* s, Output* o, floating* w, floa
                                  Py_ssize_t nnz, double gradient, double t) noexcept nogil:
     """The update of the row of time step t whose loss has the (weighted) derivative
     `gradient` at the raw prediction; then the running average."""
-    cdef Py_ssize_t jj, j
-    cdef double xj, scale = 1.0, a, r0, r, k, eta = o.step, new, units
+    cdef double eta = o.step, k
     cdef bint penalised = s.penalty != NO_PENALTY
-    cdef bint has_l1 = s.l1_strength > 0.0
     cdef double avg_a = o.avg_a if aw != NULL else 0.0
     if gradient != 0.0:
-        if idx == NULL and not has_l1:
+        if idx == NULL:
+            # (the rows since the last update are pending for every coordinate alike)
             k = t - 1.0 - o.penalised_until if penalised else 0.0
             if floating is double:
-                _adagrad_dense_d(w, aw, c.root, x, c.inv_scale, nnz, gradient, eta,
-                                 k * eta * s.l2_strength, NULL, eta * s.l2_strength, avg_a)
+                _adagrad_dense_d(w, aw, c.root, x, c.inv_scale, nnz, gradient, eta, k * eta,
+                                 NULL, s.l1_strength, s.l2_strength, avg_a)
             else:
-                _adagrad_dense_f(w, aw, c.root, x, c.inv_scale, nnz, gradient, eta,
-                                 k * eta * s.l2_strength, NULL, eta * s.l2_strength, avg_a)
-        elif not has_l1:
-            _sparse_l2(s, o, w, aw, c, x, idx, nnz, gradient, t)
+                _adagrad_dense_f(w, aw, c.root, x, c.inv_scale, nnz, gradient, eta, k * eta,
+                                 NULL, s.l1_strength, s.l2_strength, avg_a)
+            if penalised:
+                o.penalised_until = t
         else:
-            k = t - 1.0 - o.penalised_until
-            for jj in range(nnz):
-                j = jj if idx == NULL else idx[jj]
-                xj = x[jj]
-                if c.inv_scale != NULL:
-                    scale = c.inv_scale[j] if xj != 0.0 else 0.0
-                if idx != NULL and penalised:
-                    k = t - 1.0 - c.last[j]
-                    c.last[j] = t
-                a = gradient * xj * scale
-                r0 = c.root[j]
-                r = sqrt(r0 * r0 + a * a)
-                c.root[j] = r
-                if not has_l1:
-                    new = _adagrad_l2(w[j], r0, r, eta * a * scale, k * eta * s.l2_strength,
-                                      eta * s.l2_strength)
-                else:
-                    new = w[j]
-                    units = 1.0 if c.inv_scale == NULL else c.inv_scale[j]
-                    if r0 > 0.0 and k > 0.0:
-                        new = _proximal(new, k, eta / r0, units, s)
-                    if r > 0.0:
-                        new = _proximal(new - eta * a * scale / r, 1.0, eta / r, units, s)
-                _set(w, aw, j, new, o)
-        if idx == NULL and penalised:
-            o.penalised_until = t
+            _sparse_update(s, o, w, aw, c, x, idx, nnz, gradient, t)
         if s.fit_intercept:
             o.root_intercept = sqrt(o.root_intercept * o.root_intercept
                                     + gradient * gradient)
@@ -266,12 +316,12 @@ cdef inline void _adaptive_apply(const Settings* s, Output* o, floating* w, floa
         _advance_average(s, o, t)
 
 
-cdef inline void _sparse_l2(const Settings* s, Output* o, floating* w, floating* aw,
-                            Coordinates c, const floating* x, const index_t* idx,
-                            Py_ssize_t nnz, double gradient, double t) noexcept nogil:
-    """A sparse row's update under an L2 (or no) penalty: its coordinates' state
-    gathered into contiguous buffers, updated by the dense row's vectorised loop (its
-    square roots and divisions four at a time), then put back."""
+cdef inline void _sparse_update(const Settings* s, Output* o, floating* w, floating* aw,
+                                Coordinates c, const floating* x, const index_t* idx,
+                                Py_ssize_t nnz, double gradient, double t) noexcept nogil:
+    """A sparse row's update: its coordinates' state (and each one's pending rows)
+    gathered into contiguous buffers, updated by the dense row's vectorised loop, then
+    put back."""
     cdef Py_ssize_t jj, j
     cdef double* bw = c.buffer
     cdef double* br = bw + nnz
@@ -288,7 +338,7 @@ cdef inline void _sparse_l2(const Settings* s, Output* o, floating* w, floating*
         if c.inv_scale != NULL:
             bs[jj] = c.inv_scale[j]
         if penalised:
-            bp[jj] = (t - 1.0 - c.last[j]) * eta * s.l2_strength
+            bp[jj] = (t - 1.0 - c.last[j]) * eta
             c.last[j] = t
     if floating is double:
         xd = x
@@ -298,7 +348,7 @@ cdef inline void _sparse_l2(const Settings* s, Output* o, floating* w, floating*
         xd = bx
     _adagrad_dense_d(bw, NULL, br, xd, bs if c.inv_scale != NULL else NULL, nnz,
                      gradient, eta, 0.0, bp if penalised else NULL,
-                     eta * s.l2_strength, 0.0)
+                     s.l1_strength, s.l2_strength, 0.0)
     for jj in range(nnz):
         j = idx[jj]
         _set(w, aw, j, bw[jj], o)
