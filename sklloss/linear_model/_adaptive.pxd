@@ -33,8 +33,11 @@
 # What is stored is r_j = sqrt(G_j) (and r for the intercept): an update costs one
 # square root and, with an L2 or no penalty, one division (the pending rows' penalty,
 # the gradient step and the row's own penalty, as one fraction: the C function
-# sklloss_adagrad_l2 below). Dense rows with those penalties take a vectorised loop
-# (an AVX2 clone where the CPU has it).
+# sklloss_adagrad_l2 below; with L1, four: sklloss_adagrad_enet). Every row's update
+# runs one vectorised loop (AVX-512 / AVX2 clones where the CPU has them): a dense
+# row's over its coordinates, a sparse row's over its coordinates' state gathered
+# into a thread's buffers while its raw prediction is computed (_gather), then put
+# back. The state of a coming sparse row is prefetched (_prefetch_coordinates).
 #
 # Averaging follows scikit-learn's lazy form with wscale = 1: every change of a
 # weight subtracts avg_a times the change from its running-average record.
@@ -42,7 +45,7 @@
 from cython cimport floating
 from libc.math cimport fabs, isfinite, sqrt
 
-from sklloss.linear_model._rows cimport _dot, index_t
+from sklloss.linear_model._rows cimport _dot, _prefetch, index_t
 from sklloss.linear_model._settings cimport NO_PENALTY, Settings
 from sklloss.linear_model._weights cimport Output, _advance_average
 
@@ -93,7 +96,7 @@ cdef extern from *:
     /* A row's update of its n coordinates, contiguous (a dense row, or a sparse row's
        state gathered into buffers). inv_scale: NULL, or the normalised schedule's
        1 / s_j; aw: NULL, or the running-average record; kpend_each: NULL, or each
-       coordinate's own k eta (k its pending rows), else kpend for all; l1, l2: the
+       coordinate's own k (its pending rows), else kpend = k eta for all; l1, l2: the
        penalty's strengths. The body is inlined once per combination of these options,
        so that each loop is branch-free and vectorised (its square roots and divisions
        four or eight at a time where the CPU has AVX2 or AVX-512); the arrays do not
@@ -117,7 +120,7 @@ cdef extern from *:
             double r0 = root[j];                                                    \\
             double r = sqrt(r0 * r0 + a * a);                                       \\
             double old = w[j];                                                      \\
-            double kp = each ? kpend_each[j] : kpend;                               \\
+            double kp = each ? kpend_each[j] * eta : kpend;                         \\
             T updated = enet                                                        \\
                 ? (T)sklloss_adagrad_enet(old, r0, r, eta * a * s, kp, eta,         \\
                                           l1 * inv, l2)                             \\
@@ -204,6 +207,21 @@ ctypedef struct Coordinates:
     double* buffer          # sparse rows: 5 * (the longest row's nnz) doubles (a thread's)
 
 
+cdef inline void _prefetch_coordinates(Coordinates c, const void* w, Py_ssize_t itemsize,
+                                       const index_t* idx, Py_ssize_t nnz) noexcept nogil:
+    """Fetches a coming sparse row's weights and per-coordinate state into the cache
+    (they are scattered over arrays of the features' length)."""
+    cdef Py_ssize_t jj, j
+    for jj in range(nnz):
+        j = idx[jj]
+        _prefetch(<const char*>w + j * itemsize)
+        _prefetch(c.root + j)
+        if c.inv_scale != NULL:
+            _prefetch(c.inv_scale + j)
+        if c.last != NULL:
+            _prefetch(c.last + j)
+
+
 cdef inline double _proximal(double w, double k, double step, double l1_units,
                              const Settings* s) noexcept nogil:
     """k rows' penalty on a weight whose step is `step` (l1_units: 1, or for the
@@ -248,48 +266,75 @@ cdef inline void _grow_scales(floating* w, floating* aw, Coordinates c, const fl
 
 cdef inline double _adaptive_raw(const Settings* s, Output* o, floating* w, floating* aw,
                                  Coordinates c, const floating* x, const index_t* idx,
-                                 Py_ssize_t nnz, double* row_norm) noexcept nogil:
-    """<w, x> for a row (normalized: after its scales have grown to the row's
-    |x_j|); stores the row's ||x / s||^2 in row_norm. One pass over the row."""
-    cdef Py_ssize_t jj, j
-    cdef double norm = 0.0, u, xj, dot
-    cdef floating dot_sum = 0
+                                 Py_ssize_t nnz, double t, double* row_norm) noexcept nogil:
+    """<w, x> for the row of time step t (normalized: after its scales have grown to
+    the row's |x_j|); stores the row's ||x / s||^2 in row_norm. One pass over the row:
+    a sparse row's coordinates are gathered for the update in the same pass."""
+    cdef double dot
     cdef int grows = 0
     row_norm[0] = 0.0
+    if idx != NULL:
+        return _gather(s, o, w, aw, c, x, idx, nnz, t, row_norm)
     if c.inv_scale == NULL:
         return _dot(w, x, idx, nnz)
-    if idx == NULL:
-        # (a scale grows on a feature's first values only: then a second pass)
+    # (a scale grows on a feature's first values only: then a second pass)
+    if floating is double:
+        dot = _normalised_dot_d(w, x, c.inv_scale, nnz, row_norm, &grows)
+    else:
+        dot = _normalised_dot_f(w, x, c.inv_scale, nnz, row_norm, &grows)
+    if grows:
+        _grow_scales(w, aw, c, x, idx, nnz, o)
         if floating is double:
             dot = _normalised_dot_d(w, x, c.inv_scale, nnz, row_norm, &grows)
         else:
             dot = _normalised_dot_f(w, x, c.inv_scale, nnz, row_norm, &grows)
-        if grows:
-            _grow_scales(w, aw, c, x, idx, nnz, o)
-            if floating is double:
-                dot = _normalised_dot_d(w, x, c.inv_scale, nnz, row_norm, &grows)
-            else:
-                dot = _normalised_dot_f(w, x, c.inv_scale, nnz, row_norm, &grows)
-        return dot
-    # a sparse row: each coordinate's scale grows (and w_j with it) before w_j is read
+    return dot
+
+
+cdef inline double _gather(const Settings* s, Output* o, floating* w, floating* aw,
+                           Coordinates c, const floating* x, const index_t* idx,
+                           Py_ssize_t nnz, double t, double* row_norm) noexcept nogil:
+    """A sparse row's coordinates (weight, root, scale, pending rows, and the values
+    as float64) copied into the thread's contiguous buffers, each scale grown first
+    (and w_j and r_j with it); returns <w, x> and stores ||x / s||^2 in row_norm."""
+    cdef Py_ssize_t jj, j
+    cdef double* bw = c.buffer
+    cdef double* br = bw + nnz
+    cdef double* bs = br + nnz
+    cdef double* bp = bs + nnz
+    cdef double* bx = bp + nnz
+    cdef double norm = 0.0, u, xj
+    cdef floating dot = 0
+    cdef bint penalised = s.penalty != NO_PENALTY
     for jj in range(nnz):
         j = idx[jj]
         xj = x[jj]
-        if fabs(xj) * c.inv_scale[j] > 1.0:
-            _grow_scales(w, aw, c, x + jj, idx + jj, 1, o)
-        if xj != 0.0:
-            u = xj * c.inv_scale[j]
-            norm += u * u
-        dot_sum += w[j] * x[jj]
+        if c.inv_scale != NULL:
+            if fabs(xj) * c.inv_scale[j] > 1.0:
+                _grow_scales(w, aw, c, x + jj, idx + jj, 1, o)
+            bs[jj] = c.inv_scale[j]
+            if xj != 0.0:
+                u = xj * bs[jj]
+                norm += u * u
+        if penalised:
+            bp[jj] = t - 1.0 - c.last[j]
+        if floating is float:
+            bx[jj] = xj
+        bw[jj] = w[j]
+        br[jj] = c.root[j]
+        dot += w[j] * x[jj]
     row_norm[0] = norm
-    return dot_sum
+    return dot
 
 
 cdef inline void _adaptive_apply(const Settings* s, Output* o, floating* w, floating* aw,
                                  Coordinates c, const floating* x, const index_t* idx,
-                                 Py_ssize_t nnz, double gradient, double t) noexcept nogil:
+                                 Py_ssize_t nnz, double gradient, double t,
+                                 bint gathered) noexcept nogil:
     """The update of the row of time step t whose loss has the (weighted) derivative
-    `gradient` at the raw prediction; then the running average."""
+    `gradient` at the raw prediction; then the running average. gathered: the thread's
+    buffers still hold this sparse row's coordinates from _adaptive_raw (else they are
+    gathered again)."""
     cdef double eta = o.step, k
     cdef bint penalised = s.penalty != NO_PENALTY
     cdef double avg_a = o.avg_a if aw != NULL else 0.0
@@ -306,7 +351,7 @@ cdef inline void _adaptive_apply(const Settings* s, Output* o, floating* w, floa
             if penalised:
                 o.penalised_until = t
         else:
-            _sparse_update(s, o, w, aw, c, x, idx, nnz, gradient, t)
+            _sparse_update(s, o, w, aw, c, x, idx, nnz, gradient, t, gathered)
         if s.fit_intercept:
             o.root_intercept = sqrt(o.root_intercept * o.root_intercept
                                     + gradient * gradient)
@@ -318,41 +363,34 @@ cdef inline void _adaptive_apply(const Settings* s, Output* o, floating* w, floa
 
 cdef inline void _sparse_update(const Settings* s, Output* o, floating* w, floating* aw,
                                 Coordinates c, const floating* x, const index_t* idx,
-                                Py_ssize_t nnz, double gradient, double t) noexcept nogil:
-    """A sparse row's update: its coordinates' state (and each one's pending rows)
-    gathered into contiguous buffers, updated by the dense row's vectorised loop, then
-    put back."""
+                                Py_ssize_t nnz, double gradient, double t,
+                                bint gathered) noexcept nogil:
+    """A sparse row's update: its coordinates' state in the thread's buffers (see
+    _gather), updated by the dense row's vectorised loop, then put back."""
     cdef Py_ssize_t jj, j
     cdef double* bw = c.buffer
     cdef double* br = bw + nnz
     cdef double* bs = br + nnz
     cdef double* bp = bs + nnz
     cdef double* bx = bp + nnz
-    cdef const double* xd
-    cdef double eta = o.step
+    cdef double ignored
     cdef bint penalised = s.penalty != NO_PENALTY
-    for jj in range(nnz):
-        j = idx[jj]
-        bw[jj] = w[j]
-        br[jj] = c.root[j]
-        if c.inv_scale != NULL:
-            bs[jj] = c.inv_scale[j]
-        if penalised:
-            bp[jj] = (t - 1.0 - c.last[j]) * eta
-            c.last[j] = t
+    if not gathered:
+        _gather(s, o, w, aw, c, x, idx, nnz, t, &ignored)
     if floating is double:
-        xd = x
+        _adagrad_dense_d(bw, NULL, br, x, bs if c.inv_scale != NULL else NULL, nnz,
+                         gradient, o.step, 0.0, bp if penalised else NULL,
+                         s.l1_strength, s.l2_strength, 0.0)
     else:
-        for jj in range(nnz):
-            bx[jj] = x[jj]
-        xd = bx
-    _adagrad_dense_d(bw, NULL, br, xd, bs if c.inv_scale != NULL else NULL, nnz,
-                     gradient, eta, 0.0, bp if penalised else NULL,
-                     s.l1_strength, s.l2_strength, 0.0)
+        _adagrad_dense_d(bw, NULL, br, bx, bs if c.inv_scale != NULL else NULL, nnz,
+                         gradient, o.step, 0.0, bp if penalised else NULL,
+                         s.l1_strength, s.l2_strength, 0.0)
     for jj in range(nnz):
         j = idx[jj]
         _set(w, aw, j, bw[jj], o)
         c.root[j] = br[jj]
+        if penalised:
+            c.last[j] = t
 
 
 cdef inline void _count_row(const Settings* s, Output* o, double weight,

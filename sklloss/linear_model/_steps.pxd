@@ -95,7 +95,7 @@ cdef inline void _step(loss_t loss, const Settings* s, Output* o,
     cdef double p_lin, p, eta, value, dloss, update, row_norm
 
     if s.learning_rate >= ADAGRAD:
-        p = _in_range(s, o, _adaptive_raw(s, o, w, aw, c, x, idx, nnz, &row_norm)
+        p = _in_range(s, o, _adaptive_raw(s, o, w, aw, c, x, idx, nnz, t, &row_norm)
                       + o.intercept)
         value = loss_grad_of(loss, yk, p, &dloss)
         o.sumloss += value
@@ -103,7 +103,7 @@ cdef inline void _step(loss_t loss, const Settings* s, Output* o,
         if s.learning_rate == NORMALIZED_ADAGRAD:
             _count_row(s, o, class_weight * sample_weight, row_norm)
         _adaptive_apply(s, o, w, aw, c, x, idx, nnz,
-                        _clip_dloss(dloss) * class_weight * sample_weight, t)
+                        _clip_dloss(dloss) * class_weight * sample_weight, t, True)
         return
 
     p = _raw(s, o, w, x, idx, nnz, &p_lin)
@@ -150,7 +150,7 @@ cdef inline void _step_multinomial(const Settings* s, Output* outs, Py_ssize_t K
             # (p_lin[k]: the row's normalised norm, the same for every output)
             raw[k] = _in_range(s, &outs[k], _adaptive_raw(
                 s, &outs[k], coef + k * d, avg_coef + k * d if avg_coef != NULL else NULL,
-                _shifted(c, k * d), x, idx, nnz, &p_lin[k]) + outs[k].intercept)
+                _shifted(c, k * d), x, idx, nnz, t, &p_lin[k]) + outs[k].intercept)
         loss = loss_grad_multinomial_log_loss(raw, K, y, grad)
         outs[0].sumloss += loss
         outs[0].objective += loss
@@ -160,7 +160,7 @@ cdef inline void _step_multinomial(const Settings* s, Output* outs, Py_ssize_t K
             _adaptive_apply(s, &outs[k], coef + k * d,
                             avg_coef + k * d if avg_coef != NULL else NULL,
                             _shifted(c, k * d), x, idx, nnz,
-                            _clip_dloss(grad[k]) * weight, t)
+                            _clip_dloss(grad[k]) * weight, t, False)
         return
     for k in range(K):
         raw[k] = _raw(s, &outs[k], coef + k * d, x, idx, nnz, &p_lin[k])
