@@ -291,6 +291,25 @@ cdef inline double _adaptive_raw(const Settings* s, Output* o, floating* w, floa
     return dot
 
 
+ctypedef struct Gathered:
+    # a sparse row's coordinates in a thread's buffer (Coordinates.buffer), nnz each
+    double* w
+    double* root
+    double* scale
+    double* pending     # the rows each one's penalty has pending
+    double* x           # the row's values as float64 (float32 data)
+
+
+cdef inline Gathered _buffers(Coordinates c, Py_ssize_t nnz) noexcept nogil:
+    cdef Gathered b
+    b.w = c.buffer
+    b.root = b.w + nnz
+    b.scale = b.root + nnz
+    b.pending = b.scale + nnz
+    b.x = b.pending + nnz
+    return b
+
+
 cdef inline double _gather(const Settings* s, Output* o, floating* w, floating* aw,
                            Coordinates c, const floating* x, const index_t* idx,
                            Py_ssize_t nnz, double t, double* row_norm) noexcept nogil:
@@ -298,11 +317,7 @@ cdef inline double _gather(const Settings* s, Output* o, floating* w, floating* 
     as float64) copied into the thread's contiguous buffers, each scale grown first
     (and w_j and r_j with it); returns <w, x> and stores ||x / s||^2 in row_norm."""
     cdef Py_ssize_t jj, j
-    cdef double* bw = c.buffer
-    cdef double* br = bw + nnz
-    cdef double* bs = br + nnz
-    cdef double* bp = bs + nnz
-    cdef double* bx = bp + nnz
+    cdef Gathered b = _buffers(c, nnz)
     cdef double norm = 0.0, u, xj
     cdef floating dot = 0
     cdef bint penalised = s.penalty != NO_PENALTY
@@ -312,16 +327,16 @@ cdef inline double _gather(const Settings* s, Output* o, floating* w, floating* 
         if c.inv_scale != NULL:
             if fabs(xj) * c.inv_scale[j] > 1.0:
                 _grow_scales(w, aw, c, x + jj, idx + jj, 1, o)
-            bs[jj] = c.inv_scale[j]
+            b.scale[jj] = c.inv_scale[j]
             if xj != 0.0:
-                u = xj * bs[jj]
+                u = xj * b.scale[jj]
                 norm += u * u
         if penalised:
-            bp[jj] = t - 1.0 - c.last[j]
+            b.pending[jj] = t - 1.0 - c.last[j]
         if floating is float:
-            bx[jj] = xj
-        bw[jj] = w[j]
-        br[jj] = c.root[j]
+            b.x[jj] = xj
+        b.w[jj] = w[j]
+        b.root[jj] = c.root[j]
         dot += w[j] * x[jj]
     row_norm[0] = norm
     return dot
@@ -368,27 +383,23 @@ cdef inline void _sparse_update(const Settings* s, Output* o, floating* w, float
     """A sparse row's update: its coordinates' state in the thread's buffers (see
     _gather), updated by the dense row's vectorised loop, then put back."""
     cdef Py_ssize_t jj, j
-    cdef double* bw = c.buffer
-    cdef double* br = bw + nnz
-    cdef double* bs = br + nnz
-    cdef double* bp = bs + nnz
-    cdef double* bx = bp + nnz
+    cdef Gathered b = _buffers(c, nnz)
     cdef double ignored
     cdef bint penalised = s.penalty != NO_PENALTY
     if not gathered:
         _gather(s, o, w, aw, c, x, idx, nnz, t, &ignored)
     if floating is double:
-        _adagrad_dense_d(bw, NULL, br, x, bs if c.inv_scale != NULL else NULL, nnz,
-                         gradient, o.step, 0.0, bp if penalised else NULL,
+        _adagrad_dense_d(b.w, NULL, b.root, x, b.scale if c.inv_scale != NULL else NULL, nnz,
+                         gradient, o.step, 0.0, b.pending if penalised else NULL,
                          s.l1_strength, s.l2_strength, 0.0)
     else:
-        _adagrad_dense_d(bw, NULL, br, bx, bs if c.inv_scale != NULL else NULL, nnz,
-                         gradient, o.step, 0.0, bp if penalised else NULL,
+        _adagrad_dense_d(b.w, NULL, b.root, b.x, b.scale if c.inv_scale != NULL else NULL, nnz,
+                         gradient, o.step, 0.0, b.pending if penalised else NULL,
                          s.l1_strength, s.l2_strength, 0.0)
     for jj in range(nnz):
         j = idx[jj]
-        _set(w, aw, j, bw[jj], o)
-        c.root[j] = br[jj]
+        _set(w, aw, j, b.w[jj], o)
+        c.root[j] = b.root[jj]
         if penalised:
             c.last[j] = t
 
