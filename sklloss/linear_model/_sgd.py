@@ -157,7 +157,9 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
     loss_curve_ : list of float
         The training objective of each epoch, as in scikit-learn's MLP: the mean over
         the epoch's rows of the loss at the weights the row met, plus the penalty
-        (what ``tol`` watches; it costs no pass over the data). One-vs-rest sums its
+        (per row at the weights it met; under the per-coordinate schedules 'adagrad'
+        and 'normalized_adagrad', that of the epoch's final weights). It is what
+        ``tol`` watches and costs no pass over the data. One-vs-rest sums its
         classes' objectives, a class that has stopped keeping its last one. ``fit``
         starts it afresh (``len(loss_curve_) == n_iter_``); ``partial_fit`` appends one
         value per call.
