@@ -37,7 +37,7 @@
 # runs one vectorised loop (AVX-512 / AVX2 clones where the CPU has them): a dense
 # row's over its coordinates, a sparse row's over its coordinates' state gathered
 # into a thread's buffers while its raw prediction is computed (_gather), then put
-# back. The state of a coming sparse row is prefetched (_prefetch_coordinates).
+# back.
 #
 # Averaging follows scikit-learn's lazy form with wscale = 1: every change of a
 # weight subtracts avg_a times the change from its running-average record.
@@ -45,7 +45,7 @@
 from cython cimport floating
 from libc.math cimport fabs, isfinite, sqrt
 
-from sklloss.linear_model._rows cimport _dot, _prefetch, index_t
+from sklloss.linear_model._rows cimport _dot, index_t
 from sklloss.linear_model._settings cimport NO_PENALTY, Settings
 from sklloss.linear_model._weights cimport Output, _advance_average
 
@@ -183,6 +183,7 @@ cdef extern from *:
     SKLLOSS_NORMALISED_DOT(sklloss_normalised_dot_d, double)
     SKLLOSS_NORMALISED_DOT(sklloss_normalised_dot_f, float)
     """
+    double _soft_threshold "sklloss_soft_threshold"(double w, double threshold) noexcept nogil
     void _adagrad_dense_d "sklloss_adagrad_dense_d"(
         double* w, double* aw, double* root, const double* x, const double* inv_scale,
         Py_ssize_t n, double gradient, double eta, double kpend, const double* kpend_each,
@@ -207,33 +208,13 @@ ctypedef struct Coordinates:
     double* buffer          # sparse rows: 5 * (the longest row's nnz) doubles (a thread's)
 
 
-cdef inline void _prefetch_coordinates(Coordinates c, const void* w, Py_ssize_t itemsize,
-                                       const index_t* idx, Py_ssize_t nnz) noexcept nogil:
-    """Fetches a coming sparse row's weights and per-coordinate state into the cache
-    (they are scattered over arrays of the features' length)."""
-    cdef Py_ssize_t jj, j
-    for jj in range(nnz):
-        j = idx[jj]
-        _prefetch(<const char*>w + j * itemsize)
-        _prefetch(c.root + j)
-        if c.inv_scale != NULL:
-            _prefetch(c.inv_scale + j)
-        if c.last != NULL:
-            _prefetch(c.last + j)
-
-
 cdef inline double _proximal(double w, double k, double step, double l1_units,
                              const Settings* s) noexcept nogil:
     """k rows' penalty on a weight whose step is `step` (l1_units: 1, or for the
     normalised schedule 1 / s_j, the L1 threshold's units)."""
     cdef double threshold = k * s.l1_strength * step * l1_units
     if threshold > 0.0:
-        if w > threshold:
-            w -= threshold
-        elif w < -threshold:
-            w += threshold
-        else:
-            w = 0.0
+        w = _soft_threshold(w, threshold)
     return w / (1.0 + k * s.l2_strength * step)
 
 
@@ -278,17 +259,20 @@ cdef inline double _adaptive_raw(const Settings* s, Output* o, floating* w, floa
     if c.inv_scale == NULL:
         return _dot(w, x, idx, nnz)
     # (a scale grows on a feature's first values only: then a second pass)
-    if floating is double:
-        dot = _normalised_dot_d(w, x, c.inv_scale, nnz, row_norm, &grows)
-    else:
-        dot = _normalised_dot_f(w, x, c.inv_scale, nnz, row_norm, &grows)
+    dot = _normalised_dot(w, x, c.inv_scale, nnz, row_norm, &grows)
     if grows:
         _grow_scales(w, aw, c, x, idx, nnz, o)
-        if floating is double:
-            dot = _normalised_dot_d(w, x, c.inv_scale, nnz, row_norm, &grows)
-        else:
-            dot = _normalised_dot_f(w, x, c.inv_scale, nnz, row_norm, &grows)
+        dot = _normalised_dot(w, x, c.inv_scale, nnz, row_norm, &grows)
     return dot
+
+
+cdef inline double _normalised_dot(const floating* w, const floating* x,
+                                   const double* inv_scale, Py_ssize_t n, double* norm,
+                                   int* grows) noexcept nogil:
+    if floating is double:
+        return _normalised_dot_d(w, x, inv_scale, n, norm, grows)
+    else:
+        return _normalised_dot_f(w, x, inv_scale, n, norm, grows)
 
 
 ctypedef struct Gathered:

@@ -11,7 +11,7 @@ from cython cimport floating
 from libc.stdint cimport uint32_t
 
 from sklloss.losses._kernels cimport MultinomialLogLoss, loss_t
-from sklloss.linear_model._adaptive cimport Coordinates, _prefetch_coordinates
+from sklloss.linear_model._adaptive cimport Coordinates
 from sklloss.linear_model._rows cimport _prefetch, _prefetch_range, _sqnorm, index_t
 from sklloss.linear_model._settings cimport ADAGRAD, PA1, Settings
 from sklloss.linear_model._steps cimport _shifted, _step, _step_multinomial
@@ -31,7 +31,6 @@ cdef enum:
     SIGNAL_CHECK_WORK = 1 << 23
     ROW_COST = 256
     PREFETCH_AHEAD = 4  # rows ahead in the shuffled order
-    COORDINATES_AHEAD = 1  # (a sparse row's per-coordinate state)
 
 
 ctypedef struct Epoch:
@@ -135,14 +134,6 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
                 _prefetch_range(X_indices + X_indptr[next_row], nnz * sizeof(index_t))
             else:
                 _prefetch_range(X_data + next_row * d, d * sizeof(floating))
-        if sparse and e.coordinates.root != NULL and r + COORDINATES_AHEAD < n_rows:
-            # the per-coordinate schedules: a near row's state too (its indices are
-            # in the cache by now)
-            next_row = order[r + COORDINATES_AHEAD]
-            for k in range(k_begin, k_end):
-                _prefetch_coordinates(_shifted(e.coordinates, k * d), coef + k * d,
-                                      sizeof(floating), X_indices + X_indptr[next_row],
-                                      X_indptr[next_row + 1] - X_indptr[next_row])
         if sparse:
             x = X_data + X_indptr[i]
             idx = X_indices + X_indptr[i]
