@@ -559,7 +559,8 @@ def fit_epochs(EngineSettings settings,
                const double[::1] pos_label, const double[::1] weight_pos,
                const double[::1] weight_neg, const unsigned char[::1] validation_mask,
                Py_ssize_t max_iter, uint32_t seed, double t, double intercept_decay,
-               object validation_score=None, int n_threads=1, object step_state=None):
+               object validation_score=None, int n_threads=1, object step_state=None,
+               double step_scale=1.0):
     """Run up to `max_iter` epochs of SGD for K = coef.shape[0] linear outputs.
 
     Parameters
@@ -583,6 +584,8 @@ def fit_epochs(EngineSettings settings,
         visited in the order it gives np.arange(n_rows).
     t : the time step of the first sample (1 for a fresh model).
     intercept_decay : factor of the intercept's steps (scikit-learn's 0.01 for CSR).
+    step_scale : factor of the learning rate (of every schedule but the per-coordinate
+        ones): the loss's ``step_scale`` (1 but for the log-link losses).
     validation_score : None, or callable(v (K, d), intercept (K,), wscale (K,)) -> K
         scores (greater is better), called after every epoch; it replaces the training
         objective as the stopping criterion. The weights are wscale[k] * v[k]; v
@@ -607,6 +610,9 @@ def fit_epochs(EngineSettings settings,
     cdef Settings s = settings.s
     cdef Py_ssize_t n_rows = y.shape[0]
     s.intercept_decay = intercept_decay
+    if not step_scale > 0.0 or step_scale == INFINITY:
+        raise ValueError(f"step_scale must be a finite number > 0; got {step_scale}.")
+    s.step_scale = step_scale
     s.wscale_threshold = 1e-6 if floating is float else 1e-9
     s.float_max = FLT_MAX if floating is float else DBL_MAX
     if settings.multiclass and (coef.shape[0] < 2 or weight_pos.shape[0] != coef.shape[0]):

@@ -31,6 +31,7 @@ ctypedef struct Settings:
     double optimal_init
     bint fit_intercept
     double intercept_decay
+    double step_scale       # factor of every learning rate but the per-coordinate ones
     double average          # averaging starts at sample t == average (0: never)
     bint classification     # y holds class codes; output k's positive class is pos_label[k]
     double wscale_threshold

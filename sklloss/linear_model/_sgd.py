@@ -4,7 +4,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin
-from sklearn.metrics import r2_score
+from sklearn.metrics import d2_tweedie_score, r2_score
 from sklearn.utils import assert_all_finite, check_random_state, compute_class_weight
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
@@ -14,7 +14,7 @@ from joblib import cpu_count
 from scipy.special import log_softmax
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..losses import BaseLoss, LogitLink, SoftmaxLink
+from ..losses import BaseLoss, LogitLink, LogLink, SoftmaxLink
 from ._sgd_base import (
     CLASSIFICATION_LOSSES,
     DEFAULT_EPSILON,
@@ -593,9 +593,14 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     Parameters
     ----------
     loss : str or sklloss.losses loss object, default='squared_error'
-        'squared_error', 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive',
-        or a regression loss object such as ``sklloss.losses.Huber(epsilon=1.35)`` (its
-        ``epsilon`` then replaces the ``epsilon`` parameter).
+        'squared_error', 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive'
+        (scikit-learn's); 'poisson', 'gamma', 'tweedie' (log link: ``predict`` gives
+        ``exp`` of the linear model, ``score`` is D² of the deviance) and 'quantile',
+        'absolute_error' (sklloss's); or a regression loss object such as
+        ``sklloss.losses.Huber(epsilon=1.35)`` (its ``epsilon`` then replaces the
+        ``epsilon`` parameter), ``Tweedie(power=1.2)`` or ``Quantile(quantile=0.9)``
+        (the names give ``power=1.5`` and ``quantile=0.5``). Targets outside the loss's
+        domain (y < 0 for 'poisson', y <= 0 for 'gamma') are a ValueError.
     penalty : {'l2', 'l1', 'elasticnet', None}, default='l2'
     alpha : float, default=0.0001
     l1_ratio : float in [0, 1], default=0.15
@@ -629,7 +634,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         The training objective of each epoch (see :class:`SGDClassifier`).
     best_loss_ : float or None
     validation_scores_ : list of float or None
-        With early stopping, the R² of the model on the held-out rows after each epoch.
+        With early stopping, ``score`` of the model on the held-out rows after each
+        epoch (R², or D² for the log-link losses).
     best_validation_score_ : float or None
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -637,7 +643,27 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     See Also
     --------
     sklearn.linear_model.SGDRegressor : the estimator this one replaces.
+    sklearn.linear_model.PoissonRegressor, GammaRegressor, TweedieRegressor,
+        QuantileRegressor : the exact solvers of the models of the losses
+        'poisson', 'gamma', 'tweedie' and 'quantile' (same objective at the same
+        ``alpha`` with ``penalty='l2'``, or ``penalty='l1'`` for the quantile loss).
     SGDClassifier : linear classification by SGD.
+
+    Notes
+    -----
+    The losses scikit-learn's SGD lacks ('poisson', 'gamma', 'tweedie', 'quantile',
+    'absolute_error') follow three rules, the same in ``fit`` and in the first
+    ``partial_fit`` call, from the rows that call trains on:
+
+    - the intercept starts at the best constant model (``loss.fit_intercept_only``:
+      the log of the weighted mean of y, or its weighted quantile);
+    - under a log link the learning rate is divided by the loss's mean curvature at
+      that model, ``mean(y) ** (2 - power)`` (Poisson: ``mean(y)``, Gamma: 1), so that
+      a fit does not depend on the unit of y (later ``partial_fit`` calls keep the
+      first call's factor);
+    - under a log link no step changes its row's raw prediction by more than 1
+      (a factor e in the predicted mean): the derivative grows like ``exp(raw)``,
+      and one unbounded step could make the next one overflow.
 
     Examples
     --------
@@ -773,12 +799,27 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             # (an object y is converted after scikit-learn's finiteness check: None -> NaN)
             assert_all_finite(y, input_name="y")
         plan = self._plan()
-        _check_targets(plan.loss, y)
+        loss = plan.loss
+        _check_targets(loss, y)
         sample_weight = self._sample_weight(sample_weight, X)
         continuing = not reset
+        validation_mask = self._validation_split(y, sample_weight)
+        if reset:
+            # the losses scikit-learn's SGD lacks: the intercept starts at the best
+            # constant, and the steps are scaled to the loss (the log-link losses':
+            # by their curvature there), from the rows this call trains on; later
+            # partial_fit calls keep the first call's scale
+            y_train, weight_train = y[~validation_mask], sample_weight[~validation_mask]
+            if not np.any(weight_train > 0):
+                weight_train = None
+            step_scale = loss.step_scale(y_train, weight_train)
+            if (loss.starts_at_best_constant and self.fit_intercept and not warm
+                    and intercept_init is None):
+                intercept_init = np.array([loss.fit_intercept_only(y_train, weight_train)])
+        else:
+            step_scale = self.__dict__.get("_step_scale", 1.0)
         coef, intercept, average_coef, average_intercept = self._continue_or_start(
             continuing, 1, X.shape[1], X.dtype, coef_init, intercept_init)
-        validation_mask = self._validation_split(y, sample_weight)
         # the shuffle seed, drawn as scikit-learn draws it (then its dataset's seed)
         if is_integer_seed(self.random_state):
             seed = integer_seed_shuffle_seed(self.random_state, "regression", 1)
@@ -788,8 +829,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             random_state.randint(1, np.iinfo(np.int32).max)
         validation_score = None
         if self.early_stopping:
-            validation_score = _R2(X[validation_mask], y[validation_mask],
-                                   sample_weight[validation_mask], plan.loss.link)
+            validation_score = _ValidationScore(X[validation_mask], y[validation_mask],
+                                                sample_weight[validation_mask], loss)
         t = 1.0 if reset else getattr(self, "t_", 1.0)
         result = self._run_engine(
             plan, X, y, sample_weight, coef=coef, intercept=intercept,
@@ -797,9 +838,10 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             pos_label=_ZERO, weight_pos=_ONE, weight_neg=_ONE,
             validation_mask=validation_mask, validation_score=validation_score,
             seed=seed, max_iter=max_iter, t=t, n_threads=1,
-            keep_step_state=continuing or warm)
+            keep_step_state=continuing or warm, step_scale=step_scale)
         self._commit(result, coef, intercept, average_coef, average_intercept,
                      X.shape[0], t, X.dtype, (X.shape[1],), validation_score, reset)
+        self._step_scale = step_scale
         return self
 
     def predict(self, X):
@@ -818,6 +860,54 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         scores = self._decision_scores(X).ravel()
         cls = self._loss_class()
         return scores if cls is None else cls.link.inverse(scores)
+
+    def score(self, X, y, sample_weight=None):
+        """The model's score on (X, y): what scikit-learn's estimator for the same
+        model returns.
+
+        For the log-link losses ('poisson', 'gamma', 'tweedie') D², the share of the
+        deviance explained (``d2_tweedie_score`` with the loss's power, as
+        ``PoissonRegressor.score``, ``GammaRegressor.score`` and
+        ``TweedieRegressor.score``); for every other loss R² (``r2_score``, as
+        scikit-learn's ``SGDRegressor`` and ``QuantileRegressor``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            1 for a perfect fit; 0 for the best constant (less: worse than it).
+        """
+        power = _deviance_power(self._loss_object())
+        if power is None:
+            return super().score(X, y, sample_weight=sample_weight)
+        return d2_tweedie_score(y, self.predict(X), sample_weight=sample_weight,
+                                power=power)
+
+    def _loss_object(self):
+        """``self.loss`` as a loss object (a name: the loss with its defaults)."""
+        check_is_fitted(self)
+        return self.loss if isinstance(self.loss, BaseLoss) else self._plan().loss
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        cls = self._loss_class()
+        if cls is not None:
+            loss = self.loss if isinstance(self.loss, BaseLoss) else cls()
+            # (scikit-learn's checks then give it positive targets, as its GLMs get)
+            tags.target_tags.positive_only = bool(loss.interval_y_true.low >= 0)
+        return tags
+
+
+def _deviance_power(loss):
+    """The Tweedie power of a log-link loss's deviance (its score is D² of it), or
+    None for a loss scored by R²."""
+    return loss._power if isinstance(loss.link, LogLink) else None
 
 
 def _check_targets(loss, y):
@@ -902,10 +992,11 @@ class _ValidationAccuracy:
         return np.average(correct, axis=0, weights=self.sample_weight_val)
 
 
-class _R2:
-    """Early-stopping score of the regressor: weighted R² on the validation rows, of
-    the stored vector v (as scikit-learn scores it) for the stopping rule, and of the
-    true weights wscale * v in ``model_scores`` (``validation_scores_``).
+class _ValidationScore:
+    """Early-stopping score of the regressor, ``score``'s on the validation rows: D²
+    of the deviance for a log-link loss, else weighted R²; of the stored vector v (as
+    scikit-learn scores it) for the stopping rule, and of the true weights wscale * v
+    in ``model_scores`` (``validation_scores_``).
 
     R² is computed as ``r2_score`` computes it (its sums, in the dtype it would pick,
     and its values 1 for a perfect fit and 0 for constant targets), without its input
@@ -913,14 +1004,18 @@ class _R2:
     between epochs, so it is computed once. Fewer than two rows: ``r2_score`` itself
     (which warns and gives NaN)."""
 
-    def __init__(self, X_val, y_val, sample_weight_val, link):
+    def __init__(self, X_val, y_val, sample_weight_val, loss):
         self.X_val = X_val
-        self.link = link  # the loss's: predictions are link.inverse(raw scores)
+        self.link = loss.link  # predictions are link.inverse(raw scores)
+        self.power = _deviance_power(loss)
         self.model_scores = []
         self.y_val, self.sample_weight_val = y_val, sample_weight_val
         self._by_dtype = {}  # dtype -> (y, weight, denominator) in that dtype
 
     def _r2(self, prediction):
+        if self.power is not None:
+            return d2_tweedie_score(self.y_val, prediction,
+                                    sample_weight=self.sample_weight_val, power=self.power)
         if self.y_val.shape[0] < 2:
             return r2_score(self.y_val, prediction, sample_weight=self.sample_weight_val)
         # (r2_score computes in the widest float dtype of its three inputs)

@@ -357,7 +357,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
     def _run_engine(self, plan, X, y_engine, sample_weight, *, coef, intercept,
                     average_coef, average_intercept, pos_label, weight_pos, weight_neg,
                     validation_mask, validation_score, seed, max_iter, t, n_threads,
-                    keep_step_state):
+                    keep_step_state, step_scale=1.0):
         """Run the epochs on copies of the model; returns the engine's result, with
         the per-coordinate schedules' state after the run as "step_state" (continued
         from the last call's if `keep_step_state`)."""
@@ -381,6 +381,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             min(int(max_iter), MAX_INTP), seed, float(t), intercept_decay,
             validation_score, n_threads=n_threads,
             step_state=None if step_state is None else step_state[1:],
+            step_scale=step_scale,
         )
         if result["status"] == _engine.DIVERGED:
             raise ValueError(

@@ -7,7 +7,12 @@
 from cython cimport floating
 from libc.math cimport fabs, pow
 
-from sklloss.losses._kernels cimport loss_grad_multinomial_log_loss, loss_grad_of, loss_t
+from sklloss.losses._kernels cimport (
+    is_log_link_loss,
+    loss_grad_multinomial_log_loss,
+    loss_grad_of,
+    loss_t,
+)
 from sklloss.linear_model._rows cimport _dot, index_t
 from sklloss.linear_model._adaptive cimport (
     Coordinates,
@@ -38,12 +43,28 @@ cdef inline double _clip_dloss(double dloss) noexcept nogil:
 
 
 cdef inline double _eta(const Settings* s, const Output* o, double t) noexcept nogil:
-    """The learning rate at time step t."""
+    """The learning rate at time step t (times the loss's step scale: 1 but for the
+    log-link losses, see sklloss.losses.Poisson)."""
     if s.learning_rate == OPTIMAL:
-        return 1.0 / (s.alpha * (s.optimal_init + t - 1.0))
+        return s.step_scale / (s.alpha * (s.optimal_init + t - 1.0))
     elif s.learning_rate == INVSCALING:
-        return s.eta0 / pow(t, s.power_t)
-    return o.eta
+        return s.step_scale * s.eta0 / pow(t, s.power_t)
+    return s.step_scale * o.eta
+
+
+cdef inline double _bounded_log_step(const Settings* s, double update,
+                                     double xsq) noexcept nogil:
+    """`update` (w += update x, b += update * intercept_decay) shrunk so that it changes
+    the row's raw prediction by at most 1 (a factor e in the predicted mean). Under a log link the derivative
+    grows like exp(raw): one unbounded step on a row predicted far too low could
+    multiply its mean, and the next derivative, by exp(hundreds). A trust region on
+    the log of the mean, not a clip of the derivative: the direction is kept, and a
+    step that small is taken unchanged (near the optimum, every step)."""
+    cdef double change = fabs(update) * (xsq + (s.intercept_decay if s.fit_intercept
+                                                 else 0.0))
+    if change > 1.0:
+        return update / change
+    return update
 
 
 cdef inline double _raw(const Settings* s, Output* o, const floating* w,
@@ -127,8 +148,10 @@ cdef inline void _step(loss_t loss, const Settings* s, Output* o,
             update *= yk
         elif yk - p < 0:
             update = -update
-    _apply(s, o, w, aw, q, d, x, idx, nnz, xsq, p_lin, eta,
-           update * class_weight * sample_weight, t)
+    update *= class_weight * sample_weight
+    if is_log_link_loss(loss):
+        update = _bounded_log_step(s, update, xsq)
+    _apply(s, o, w, aw, q, d, x, idx, nnz, xsq, p_lin, eta, update, t)
 
 
 cdef inline void _step_multinomial(const Settings* s, Output* outs, Py_ssize_t K,

@@ -10,7 +10,12 @@ valid targets, outputs, probabilities); the links and intervals are those of
 ``sklloss.losses._link``, exported here.
 """
 from ._loss import (
+    AbsoluteError,
     BaseLoss,
+    Gamma,
+    Poisson,
+    Quantile,
+    Tweedie,
     EpsilonInsensitive,
     Hinge,
     Huber,
@@ -35,7 +40,12 @@ from ._link import (
 )
 
 __all__ = [
+    "AbsoluteError",
     "BaseLoss",
+    "Gamma",
+    "Poisson",
+    "Quantile",
+    "Tweedie",
     "EpsilonInsensitive",
     "Hinge",
     "Huber",

@@ -31,7 +31,7 @@
 # labels) before anyone sees a result.
 
 from cython cimport floating
-from libc.math cimport NAN, exp, expf, fabs, fabsf, log, log1p, log1pf, logf
+from libc.math cimport INFINITY, NAN, exp, expf, fabs, fabsf, log, log1p, log1pf, logf
 
 
 # ---------------------------------------------------------------------------
@@ -43,8 +43,8 @@ from libc.math cimport NAN, exp, expf, fabs, fabsf, log, log1p, log1pf, logf
 # Every loss's parameters, in one fixed record (a loss reads the fields it has).
 ctypedef struct LossParams:
     double epsilon      # huber, epsilon_insensitive, squared_epsilon_insensitive
-    double quantile     # (room for the quantile loss)
-    double power        # (room for Tweedie's power)
+    double quantile     # quantile
+    double power        # tweedie
 
 # One code per loss; Python sees them as sklloss.losses._kernels.LossCode.
 cpdef enum LossCode:
@@ -58,6 +58,11 @@ cpdef enum LossCode:
     SQUARED_HINGE = 7
     MODIFIED_HUBER = 8
     MULTINOMIAL_LOG_LOSS = 9
+    POISSON = 10
+    GAMMA = 11
+    TWEEDIE = 12
+    QUANTILE = 13
+    ABSOLUTE_ERROR = 14
 
 # What the switch returns for a code it does not know (a caller raises).
 cdef enum:
@@ -85,6 +90,16 @@ ctypedef struct ModifiedHuber:
     LossParams params
 ctypedef struct MultinomialLogLoss:  # K outputs: see loss_grad_multinomial_log_loss
     LossParams params
+ctypedef struct Poisson:
+    LossParams params
+ctypedef struct Gamma:
+    LossParams params
+ctypedef struct Tweedie:
+    LossParams params
+ctypedef struct Quantile:
+    LossParams params
+ctypedef struct AbsoluteError:
+    LossParams params
 
 ctypedef fused loss_t:
     SquaredError
@@ -97,6 +112,11 @@ ctypedef fused loss_t:
     SquaredHinge
     ModifiedHuber
     MultinomialLogLoss
+    Poisson
+    Gamma
+    Tweedie
+    Quantile
+    AbsoluteError
 
 
 # ---------------------------------------------------------------------------
@@ -248,6 +268,124 @@ cdef inline floating grad_squared_epsilon_insensitive(floating y, floating raw,
     cdef floating eps = <floating>epsilon
     cdef floating r = y - raw
     return -2 * (r - eps) if r > eps else (-2 * (r + eps) if r < -eps else 0)
+
+
+# ---------------------------------------------------------------------------
+# Regression losses with a log link: the raw prediction p is the log of the
+# predicted mean exp(p). Each is half the unit deviance of its distribution, up to
+# a term in y alone (scikit-learn's HalfPoissonLoss, HalfGammaLoss,
+# HalfTweedieLoss: the same values). Their derivatives grow like exp(|p|): an
+# overflow gives +-inf, never NaN, for every finite p (a case the direct formula
+# would turn into inf - inf is given its limit, written out at each kernel).
+# ---------------------------------------------------------------------------
+
+# y * e where e = exp(...) may be inf: 0 for y == 0 (the limit of the loss term: y
+# multiplies the exponential in the deviance), not 0 * inf = NaN
+cdef inline floating _times(floating y, floating e) noexcept nogil:
+    return 0 if y == 0 else y * e
+
+
+# poisson: exp(p) - y p   (y >= 0). Where exp(p) overflows, +inf (y p might be +inf
+# too: the loss's limit is +inf, as exp grows faster than any multiple of p)
+cdef inline floating loss_poisson(floating y, floating raw) noexcept nogil:
+    cdef floating e = _exp(raw)
+    return e - _times(y, raw) if e < INFINITY else e
+
+
+# d/draw: exp(p) - y
+cdef inline floating grad_poisson(floating y, floating raw) noexcept nogil:
+    return _exp(raw) - y
+
+
+cdef inline floating loss_grad_poisson(floating y, floating raw,
+                                       floating* gradient) noexcept nogil:
+    cdef floating e = _exp(raw)
+    gradient[0] = e - y
+    return e - _times(y, raw) if e < INFINITY else e
+
+
+# gamma: p + y exp(-p)   (y > 0): no inf - inf (both terms grow to +inf together)
+cdef inline floating loss_gamma(floating y, floating raw) noexcept nogil:
+    return raw + _times(y, _exp(-raw))
+
+
+# d/draw: 1 - y exp(-p)
+cdef inline floating grad_gamma(floating y, floating raw) noexcept nogil:
+    return 1 - _times(y, _exp(-raw))
+
+
+cdef inline floating loss_grad_gamma(floating y, floating raw,
+                                     floating* gradient) noexcept nogil:
+    cdef floating ye = _times(y, _exp(-raw))
+    gradient[0] = 1 - ye
+    return raw + ye
+
+
+# tweedie (power rho), as scikit-learn's HalfTweedieLoss:
+#   rho = 0: 1/2 (exp(p) - y)^2;  rho = 1: poisson;  rho = 2: gamma;  otherwise
+#   exp((2 - rho) p) / (2 - rho) - y exp((1 - rho) p) / (1 - rho).
+# The two terms of the general form are both infinite (of one sign) only for rho < 0
+# as p -> +inf and rho > 2 as p -> -inf; there the loss's limit is +inf (the term
+# with the larger exponent wins: it is positive).
+cdef inline floating loss_tweedie(floating y, floating raw, double power) noexcept nogil:
+    cdef floating rho = <floating>power
+    cdef floating e, value
+    if power == 0:
+        e = _exp(raw) - y
+        return <floating>0.5 * e * e
+    elif power == 1:
+        return loss_poisson(y, raw)
+    elif power == 2:
+        return loss_gamma(y, raw)
+    value = (_exp((2 - rho) * raw) / (2 - rho)
+             - _times(y, _exp((1 - rho) * raw)) / (1 - rho))
+    return value if value == value or raw != raw else <floating>INFINITY
+
+
+# d/draw: rho = 0: exp(p) (exp(p) - y); otherwise exp((2 - rho) p) - y exp((1 - rho) p)
+# (rho = 1, 2: those of poisson and gamma). Both terms infinite: the limit is that of
+# the one with the larger exponent, +inf for p > 0, -inf for p < 0.
+cdef inline floating grad_tweedie(floating y, floating raw, double power) noexcept nogil:
+    cdef floating rho = <floating>power
+    cdef floating e, value
+    if power == 0:
+        e = _exp(raw)
+        return e * (e - y) if e < INFINITY else e
+    elif power == 1:
+        return grad_poisson(y, raw)
+    elif power == 2:
+        return grad_gamma(y, raw)
+    value = _exp((2 - rho) * raw) - _times(y, _exp((1 - rho) * raw))
+    if value == value or raw != raw:
+        return value
+    return <floating>INFINITY if raw > 0 else -<floating>INFINITY
+
+
+# ---------------------------------------------------------------------------
+# Quantile losses (identity link). At the kink y == p the derivative is
+# scikit-learn's choice of subgradient, stated at each kernel.
+# ---------------------------------------------------------------------------
+
+# quantile (pinball, q in (0, 1)): q (y - p) if y >= p else (1 - q) (p - y)
+cdef inline floating loss_quantile(floating y, floating raw, double quantile) noexcept nogil:
+    cdef floating q = <floating>quantile
+    return q * (y - raw) if y >= raw else (1 - q) * (raw - y)
+
+
+# d/draw: -q if y >= p (the kink included) else 1 - q
+cdef inline floating grad_quantile(floating y, floating raw, double quantile) noexcept nogil:
+    cdef floating q = <floating>quantile
+    return -q if y >= raw else 1 - q
+
+
+# absolute_error: |y - p|
+cdef inline floating loss_absolute_error(floating y, floating raw) noexcept nogil:
+    return _fabs(raw - y)
+
+
+# d/draw: +1 if p > y else -1 (the kink included)
+cdef inline floating grad_absolute_error(floating y, floating raw) noexcept nogil:
+    return 1 if raw > y else -1
 
 
 # ---------------------------------------------------------------------------
@@ -454,6 +592,12 @@ cdef inline bint is_margin_loss(loss_t loss) noexcept nogil:
             or loss_t is SquaredHinge or loss_t is ModifiedHuber)
 
 
+# True for the losses whose prediction is exp(raw): their steps are bounded by the
+# engine (see sklloss/linear_model/_steps.pxd).
+cdef inline bint is_log_link_loss(loss_t loss) noexcept nogil:
+    return loss_t is Poisson or loss_t is Gamma or loss_t is Tweedie
+
+
 cdef inline floating loss_of(loss_t loss, floating y, floating raw) noexcept nogil:
     if loss_t is SquaredError:
         return loss_squared_error(y, raw)
@@ -473,6 +617,16 @@ cdef inline floating loss_of(loss_t loss, floating y, floating raw) noexcept nog
         return loss_squared_hinge(y, raw)
     elif loss_t is ModifiedHuber:
         return loss_modified_huber(y, raw)
+    elif loss_t is Poisson:
+        return loss_poisson(y, raw)
+    elif loss_t is Gamma:
+        return loss_gamma(y, raw)
+    elif loss_t is Tweedie:
+        return loss_tweedie(y, raw, loss.params.power)
+    elif loss_t is Quantile:
+        return loss_quantile(y, raw, loss.params.quantile)
+    elif loss_t is AbsoluteError:
+        return loss_absolute_error(y, raw)
     else:
         return NAN
 
@@ -496,6 +650,16 @@ cdef inline floating grad_of(loss_t loss, floating y, floating raw) noexcept nog
         return grad_squared_hinge(y, raw)
     elif loss_t is ModifiedHuber:
         return grad_modified_huber(y, raw)
+    elif loss_t is Poisson:
+        return grad_poisson(y, raw)
+    elif loss_t is Gamma:
+        return grad_gamma(y, raw)
+    elif loss_t is Tweedie:
+        return grad_tweedie(y, raw, loss.params.power)
+    elif loss_t is Quantile:
+        return grad_quantile(y, raw, loss.params.quantile)
+    elif loss_t is AbsoluteError:
+        return grad_absolute_error(y, raw)
     else:
         return NAN
 
@@ -504,6 +668,10 @@ cdef inline floating loss_grad_of(loss_t loss, floating y, floating raw,
                                   floating* gradient) noexcept nogil:
     if loss_t is LogLoss:
         return loss_grad_log_loss(y, raw, gradient)  # (one exp for both)
+    elif loss_t is Poisson:
+        return loss_grad_poisson(y, raw, gradient)
+    elif loss_t is Gamma:
+        return loss_grad_gamma(y, raw, gradient)
     else:
         gradient[0] = grad_of(loss, y, raw)
         return loss_of(loss, y, raw)

@@ -16,7 +16,7 @@ derives what it needs:
 weights, threads, error messages); a concrete loss declares the above, states its
 formula and declares its parameters.
 
-Adding an element-wise loss (Poisson, say):
+Adding an element-wise loss (a new GLM's, say):
 
 1. ``_kernels.pxd``: its scalar pair ``loss_<name>`` / ``grad_<name>``, and its
    declarations beside the others': a ``LossCode`` member, a type (struct) of its
@@ -44,6 +44,7 @@ from ._link import (
     IdentityLink,
     Interval,
     LogitLink,
+    LogLink,
     SoftmaxLink,
 )
 
@@ -136,6 +137,9 @@ class BaseLoss:
     interval_y_true = REAL_LINE
     integer_y_true = False
     is_multiclass = False
+    # a regressor starts its intercept at fit_intercept_only (scikit-learn's SGD losses
+    # do not: they keep its path, from zero)
+    starts_at_best_constant = False
     _parameter_names = ()
     # the fields of the kernels' parameter record, zero where a loss has none
     _KERNEL_FIELDS = ("epsilon", "quantile", "power")
@@ -164,6 +168,27 @@ class BaseLoss:
     def kernel_params(self):
         """The compiled kernel's parameter record, as a dict of its fields."""
         return dict(zip(self._KERNEL_FIELDS, self._kernel_record()))
+
+    def fit_intercept_only(self, y_true, sample_weight=None):
+        """The raw prediction of the best constant model (scikit-learn's
+        ``BaseLoss.fit_intercept_only``): the link of the weighted mean of y, clipped
+        into the link's range (a log link of a zero mean would be -inf).
+
+        A regressor trained with one of the losses that scikit-learn's SGD lacks starts
+        its intercept here (see ``SGDRegressor``).
+        """
+        mean = float(np.average(np.asarray(y_true, dtype=np.float64), weights=sample_weight))
+        interval = self.link.interval_y_pred
+        tiny = 10 * np.finfo(np.float64).eps
+        low = interval.low if interval.low_inclusive else interval.low + tiny
+        high = interval.high if interval.high_inclusive else interval.high - tiny
+        return float(self.link.link(np.clip(mean, low, high)))
+
+    def step_scale(self, y_true, sample_weight=None):
+        """The factor of an SGD step for this loss: 1, except for the log-link losses,
+        where it is one over the loss's mean curvature at the best constant model
+        (see ``Poisson``)."""
+        return 1.0
 
     def _kernel_record(self):
         """The parameter record as a tuple in _KERNEL_FIELDS order (what the kernels
@@ -657,14 +682,233 @@ class MultinomialLogLoss(BaseLoss):
     is_multiclass = True
 
 
+def _check_real(name, value, low=None, high=None, forbidden=None):
+    """A real parameter, finite, in the open interval (low, high) when given."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {value!r}.")
+    if not np.isfinite(value) or (low is not None and not value > low) or (
+            high is not None and not value < high):
+        bounds = (f" in ({low:g}, {high:g})" if low is not None and high is not None
+                  else "")
+        raise ValueError(f"{name} must be a finite number{bounds}; got {value!r}.")
+
+
+class _LogLinkLoss(BaseLoss):
+    """A regression loss whose prediction is exp(raw): the mean of a count, a cost.
+
+    Its SGD steps are scaled by one over the loss's mean curvature at the best
+    constant model, ``mean(y) ** (2 - power)`` (Poisson: power 1, Gamma: power 2):
+    the derivative of the loss grows with the scale of y as ``mean(y) ** (2 - power)``
+    does, so the scaled steps, and the fit, do not depend on the unit y is measured
+    in (counts per day or per year); Gamma's already do not.
+    """
+
+    link = LogLink()
+    starts_at_best_constant = True
+    _power = None
+
+    def step_scale(self, y_true, sample_weight=None):
+        mean = np.exp(self.fit_intercept_only(y_true, sample_weight))
+        return float(1.0 / mean ** (2.0 - self._power))
+
+
+class Poisson(_LogLinkLoss):
+    """Half Poisson deviance with a log link: counts, frequencies, rates.
+
+    ``loss(y, p) = exp(p) - y p``, derivative ``exp(p) - y``, for targets ``y >= 0``;
+    the prediction is ``exp(p)``, the Poisson mean. Half the Poisson deviance
+    ``2 (y log(y / mu) - y + mu)`` at ``mu = exp(p)`` less a term in y alone, as
+    scikit-learn's ``HalfPoissonLoss`` (the same values); ``PoissonRegressor``'s model.
+    Where ``exp(p)`` overflows the loss is ``+inf``, never NaN.
+
+    When to use: counts (claims, visits, clicks) and rates: with an exposure, y the
+    count divided by it and the exposure as ``sample_weight``.
+
+    Examples
+    --------
+    >>> from sklloss.losses import Poisson
+    >>> Poisson().loss([0.0, 2.0], [0.0, 0.0])
+    array([1., 1.])
+    """
+
+    name = "poisson"
+    kernel = LossCode.POISSON
+    interval_y_true = Interval(0, np.inf, True, False)
+    _power = 1.0
+
+
+class Gamma(_LogLinkLoss):
+    """Half Gamma deviance with a log link: positive, skewed amounts (costs, sizes).
+
+    ``loss(y, p) = p + y exp(-p)``, derivative ``1 - y exp(-p)``, for ``y > 0``; the
+    prediction is ``exp(p)``. Half the Gamma deviance ``2 (log(mu / y) + y / mu - 1)``
+    less a term in y alone, as scikit-learn's ``HalfGammaLoss``; ``GammaRegressor``'s
+    model. Its errors count relative to the mean: doubling every y adds log 2 to the
+    best p and changes nothing else.
+
+    When to use: claim severities, durations, prices: positive targets whose spread
+    grows with their mean.
+
+    Examples
+    --------
+    >>> from sklloss.losses import Gamma
+    >>> Gamma().loss([1.0, 2.0], [0.0, 0.0])
+    array([1., 2.])
+    """
+
+    name = "gamma"
+    kernel = LossCode.GAMMA
+    interval_y_true = Interval(0, np.inf, False, False)
+    _power = 2.0
+
+
+class Tweedie(_LogLinkLoss):
+    """Half Tweedie deviance with a log link, of power ``power``.
+
+    With ``mu = exp(p)``, as scikit-learn's ``HalfTweedieLoss(power)`` (the same
+    values): ``1/2 (mu - y)^2`` for power 0, ``Poisson``'s loss for power 1,
+    ``Gamma``'s for power 2, and otherwise
+    ``loss = exp((2 - power) p) / (2 - power) - y exp((1 - power) p) / (1 - power)``,
+    derivative ``exp((2 - power) p) - y exp((1 - power) p)`` (power 0:
+    ``mu (mu - y)``). Targets: any real for power <= 0, ``y >= 0`` for
+    1 <= power < 2, ``y > 0`` for power >= 2; there is no Tweedie distribution for
+    0 < power < 1, which is refused as ``TweedieRegressor`` refuses it. Where a term
+    overflows the result is its limit (``+-inf``), never NaN.
+
+    When to use: 1 < power < 2 is a compound Poisson-Gamma: many exact zeros and
+    positive skewed amounts (an insurance policy's total claim cost, rainfall).
+
+    Parameters
+    ----------
+    power : float, default=1.5
+        The Tweedie power: the variance is proportional to ``mu ** power``.
+
+    Examples
+    --------
+    >>> from sklloss.losses import Tweedie
+    >>> Tweedie(power=1.5).loss([0.0, 1.0], [0.0, 0.0])
+    array([2., 0.])
+    """
+
+    name = "tweedie"
+    kernel = LossCode.TWEEDIE
+    _parameter_names = ("power",)
+
+    def __init__(self, power=1.5):
+        super().__init__()
+        _check_real("power", power)
+        if 0 < power < 1:
+            raise ValueError(
+                f"power must be <= 0 or >= 1 (no Tweedie distribution exists for "
+                f"0 < power < 1); got {power!r}.")
+        self.power = power
+
+    @property
+    def _power(self):
+        return float(self.power)
+
+    @property
+    def interval_y_true(self):
+        """Any real y for power <= 0, y >= 0 for power < 2, y > 0 beyond (as
+        scikit-learn's ``HalfTweedieLoss``)."""
+        if self.power <= 0:
+            return REAL_LINE
+        return Interval(0, np.inf, self.power < 2, False)
+
+    def _kernel_record(self):
+        return (0.0, 0.0, float(self.power))
+
+
+class Quantile(BaseLoss):
+    """Pinball loss of the quantile ``quantile``: conditional quantiles.
+
+    ``loss(y, p) = q (y - p)`` if ``y >= p`` else ``(1 - q) (p - y)``, with
+    ``q = quantile``; derivative ``-q`` if ``y >= p`` (the kink included, as
+    scikit-learn's ``PinballLoss``) else ``1 - q``. Identity link; any real y. Its
+    minimiser over constants is the q-quantile of y: ``QuantileRegressor``'s model.
+
+    When to use: prediction intervals (the 0.05 and 0.95 quantiles, say), or a median
+    regression robust to outliers in y (``quantile=0.5``, half the absolute error).
+
+    Parameters
+    ----------
+    quantile : float in (0, 1), default=0.5
+        The quantile to predict.
+
+    Examples
+    --------
+    >>> from sklloss.losses import Quantile
+    >>> Quantile(quantile=0.9).loss([1.0, 1.0], [0.0, 2.0])
+    array([0.9, 0.1])
+    """
+
+    name = "quantile"
+    kernel = LossCode.QUANTILE
+    starts_at_best_constant = True
+    _parameter_names = ("quantile",)
+
+    def __init__(self, quantile=0.5):
+        super().__init__()
+        _check_real("quantile", quantile, 0, 1)
+        self.quantile = quantile
+
+    def _kernel_record(self):
+        return (0.0, float(self.quantile), 0.0)
+
+    def fit_intercept_only(self, y_true, sample_weight=None):
+        """The best constant: the weighted ``quantile``-quantile of y (the smallest
+        value whose weighted share of y at or below it reaches q)."""
+        return _weighted_quantile(y_true, sample_weight, float(self.quantile))
+
+
+class AbsoluteError(BaseLoss):
+    """Absolute error: the conditional median.
+
+    ``loss(y, p) = |y - p|``, derivative ``+1`` if ``p > y`` else ``-1`` (the kink
+    included, as scikit-learn's ``AbsoluteError``). Identity link; any real y. Twice
+    ``Quantile(0.5)``'s loss.
+
+    When to use: median regression, robust to outliers in y; ``mean_absolute_error``
+    as the training loss.
+
+    Examples
+    --------
+    >>> from sklloss.losses import AbsoluteError
+    >>> AbsoluteError().loss([1.0, 1.0], [0.0, 3.0])
+    array([1., 2.])
+    """
+
+    name = "absolute_error"
+    kernel = LossCode.ABSOLUTE_ERROR
+    starts_at_best_constant = True
+
+    def fit_intercept_only(self, y_true, sample_weight=None):
+        """The best constant: the weighted median of y."""
+        return _weighted_quantile(y_true, sample_weight, 0.5)
+
+
+def _weighted_quantile(y_true, sample_weight, q):
+    """The smallest y whose weighted share of the targets at or below it is >= q
+    (numpy's 'inverted_cdf' quantile, with weights)."""
+    y = np.asarray(y_true, dtype=np.float64)
+    if sample_weight is None:
+        return float(np.quantile(y, q, method="inverted_cdf"))
+    order = np.argsort(y, kind="stable")
+    cumulative = np.cumsum(np.asarray(sample_weight, dtype=np.float64)[order])
+    position = np.searchsorted(cumulative, q * cumulative[-1], side="left")
+    return float(y[order][min(position, y.shape[0] - 1)])
+
+
 LOSSES = MappingProxyType({
     cls.name: cls
     for cls in (
         SquaredError, Huber, EpsilonInsensitive, SquaredEpsilonInsensitive, LogLoss,
-        Hinge, Perceptron, SquaredHinge, ModifiedHuber, MultinomialLogLoss,
+        Hinge, Perceptron, SquaredHinge, ModifiedHuber, MultinomialLogLoss, Poisson,
+        Gamma, Tweedie, Quantile, AbsoluteError,
     )
 })
-"""Loss name (scikit-learn's SGD names, plus ``"multinomial_log_loss"``) -> loss class."""
+"""Loss name (scikit-learn's SGD names, plus ``"multinomial_log_loss"`` and the
+regression losses of scikit-learn's GLM and quantile estimators) -> loss class."""
 
 
 def get_loss(name, **params):
@@ -675,10 +919,12 @@ def get_loss(name, **params):
     name : str or BaseLoss
         One of ``LOSSES``: "squared_error", "huber", "epsilon_insensitive",
         "squared_epsilon_insensitive", "log_loss", "hinge", "perceptron",
-        "squared_hinge", "modified_huber", "multinomial_log_loss". A loss object is
-        returned as it is (no parameters may then be given).
+        "squared_hinge", "modified_huber", "multinomial_log_loss", "poisson",
+        "gamma", "tweedie", "quantile", "absolute_error". A loss object is returned as
+        it is (no parameters may then be given).
     **params
-        Parameters of the loss, e.g. ``epsilon`` for "huber".
+        Parameters of the loss, e.g. ``epsilon`` for "huber", ``power`` for
+        "tweedie", ``quantile`` for "quantile".
 
     Returns
     -------

@@ -41,4 +41,14 @@ cdef Py_ssize_t switch_loss(int code, const LossParams* params,
         return with_loss(ModifiedHuber(params[0]), precision, job)
     elif code == MULTINOMIAL_LOG_LOSS:
         return with_loss(MultinomialLogLoss(params[0]), precision, job)
+    elif code == POISSON:
+        return with_loss(Poisson(params[0]), precision, job)
+    elif code == GAMMA:
+        return with_loss(Gamma(params[0]), precision, job)
+    elif code == TWEEDIE:
+        return with_loss(Tweedie(params[0]), precision, job)
+    elif code == QUANTILE:
+        return with_loss(Quantile(params[0]), precision, job)
+    elif code == ABSOLUTE_ERROR:
+        return with_loss(AbsoluteError(params[0]), precision, job)
     return UNKNOWN_LOSS
