@@ -4,6 +4,7 @@ The reference formulas below are written from the conventions in DESIGN.md
 (scikit-learn's SGD), in plain numpy/scipy, independently of the kernels. Where
 scikit-learn has the same loss, it is a second reference.
 """
+import re
 import tracemalloc
 
 import numpy as np
@@ -13,7 +14,14 @@ from scipy.special import expit, logsumexp, softmax
 
 from sklloss import losses
 from sklloss.losses import (
+    LOSSES,
+    AbsoluteError,
     EpsilonInsensitive,
+    Gamma,
+    LogLink,
+    Poisson,
+    Quantile,
+    Tweedie,
     Hinge,
     Huber,
     LogLoss,
@@ -26,14 +34,19 @@ from sklloss.losses import (
 from loss_lists import BINARY, EPSILON_LOSSES, MULTICLASS, REGRESSION
 
 ELEMENTWISE = list(REGRESSION + BINARY)
-EPSILON = 0.7  # for the epsilon losses; not the default, to catch an ignored parameter
+# the losses' parameters: not the defaults, to catch an ignored parameter
+EPSILON = 0.7
+POWER = 1.3
+QUANTILE = 0.3
+PARAMETERS = {"epsilon": EPSILON, "power": POWER, "quantile": QUANTILE}
+LOG_LINK = [name for name in ELEMENTWISE if isinstance(LOSSES[name].link, LogLink)]
 
 RTOL = {np.float64: 1e-10, np.float32: 2e-5}
 
 
 def make_loss(name):
-    params = {"epsilon": EPSILON} if name in EPSILON_LOSSES else {}
-    return get_loss(name, **params)
+    takes = LOSSES[name]._parameter_names
+    return get_loss(name, **{key: PARAMETERS[key] for key in takes})
 
 
 # -- independent reference formulas -------------------------------------------------
@@ -49,6 +62,16 @@ def ref_loss(name, y, p, eps=EPSILON):
         return np.maximum(0.0, np.abs(y - p) - eps)
     if name == "squared_epsilon_insensitive":
         return np.maximum(0.0, np.abs(y - p) - eps) ** 2
+    if name in ("poisson", "gamma", "tweedie"):  # half the unit deviance, less a term in y
+        rho = {"poisson": 1.0, "gamma": 2.0}.get(name, POWER)
+        with np.errstate(over="ignore"):
+            return (np.exp((2 - rho) * p) / (2 - rho)
+                    - y * np.exp((1 - rho) * p) / (1 - rho)) if rho not in (1, 2) else (
+                np.exp(p) - y * p if rho == 1 else p + y * np.exp(-p))
+    if name == "quantile":
+        return np.where(y >= p, QUANTILE * (y - p), (1 - QUANTILE) * (p - y))
+    if name == "absolute_error":
+        return np.abs(y - p)
     s = np.where(y > 0, 1.0, -1.0)
     z = s * p
     if name == "log_loss":
@@ -76,6 +99,14 @@ def ref_grad(name, y, p, eps=EPSILON):
     if name == "squared_epsilon_insensitive":
         r = y - p
         return np.where(r > eps, -2.0 * (r - eps), np.where(r < -eps, -2.0 * (r + eps), 0.0))
+    if name in ("poisson", "gamma", "tweedie"):
+        rho = {"poisson": 1.0, "gamma": 2.0}.get(name, POWER)
+        with np.errstate(over="ignore"):
+            return np.exp((2 - rho) * p) - y * np.exp((1 - rho) * p)
+    if name == "quantile":
+        return np.where(y >= p, -QUANTILE, 1 - QUANTILE)
+    if name == "absolute_error":
+        return np.where(p > y, 1.0, -1.0)
     s = np.where(y > 0, 1.0, -1.0)
     z = s * p
     if name == "log_loss":
@@ -92,9 +123,16 @@ def ref_grad(name, y, p, eps=EPSILON):
 
 
 def sample(name, n, dtype, rng, scale=3.0):
+    """Raw predictions and targets in the loss's domain (counts with zeros where it
+    takes y >= 0, positive amounts where y > 0)."""
     raw = (scale * rng.standard_normal(n)).astype(dtype)
+    domain = make_loss(name).interval_y_true
     if name in BINARY:
         y = rng.choice([-1.0, 1.0], n).astype(dtype)
+    elif domain.low == 0 and domain.low_inclusive:
+        y = rng.poisson(np.exp(raw / 2)).astype(dtype)
+    elif domain.low == 0:
+        y = rng.gamma(2.0, np.exp(raw / 2)).astype(dtype)
     else:
         y = (scale * rng.standard_normal(n)).astype(dtype)
     return y, raw
@@ -171,6 +209,8 @@ def test_multinomial_matches_closed_form(n_classes, dtype):
         ("epsilon_insensitive", 0.0, EPSILON, 0.0),
         ("epsilon_insensitive", 0.0, -EPSILON, 0.0),
         ("huber", 0.0, EPSILON, EPSILON),
+        ("quantile", 1.0, 1.0, -QUANTILE),  # PinballLoss's at y == p
+        ("absolute_error", 1.0, 1.0, -1.0),  # AbsoluteError's at y == p
     ],
 )
 def test_derivative_at_kinks_follows_scikit_learn(name, y, raw, expected_grad):
@@ -186,6 +226,8 @@ KINKS = {
     "perceptron": [0.0],
     "squared_hinge": [1.0],
     "modified_huber": [1.0, -1.0],
+    "quantile": [0.0],  # in r = y - p
+    "absolute_error": [0.0],
 }
 
 
@@ -270,6 +312,16 @@ def test_matches_scikit_learn_private_losses():
                          (Huber(epsilon=EPSILON), sk.HuberLoss(delta=EPSILON))]:
         assert_allclose(ours.loss(y, raw), theirs.loss(y, raw), rtol=1e-12)
         assert_allclose(ours.gradient(y, raw), theirs.gradient(y, raw), rtol=1e-12)
+    # the quantile losses, the kinks y == p included
+    y_kinks = np.concatenate([y, raw])
+    raw_kinks = np.concatenate([raw, raw])
+    for ours, theirs in [(Quantile(QUANTILE), sk.PinballLoss(quantile=QUANTILE)),
+                         (Quantile(0.5), sk.PinballLoss(quantile=0.5)),
+                         (AbsoluteError(), sk.AbsoluteError())]:
+        assert_allclose(ours.loss(y_kinks, raw_kinks), theirs.loss(y_kinks, raw_kinks),
+                        rtol=1e-12)
+        assert_array_equal(ours.gradient(y_kinks, raw_kinks),
+                           theirs.gradient(y_kinks, raw_kinks))
     y01 = rng.integers(0, 2, 1000).astype(np.float64)
     theirs = sk.HalfBinomialLoss()
     # scikit-learn evaluates log1pexp(p) - y p, which cancels for y = 1, p >> 0 (an
@@ -283,6 +335,180 @@ def test_matches_scikit_learn_private_losses():
     assert_allclose(MultinomialLogLoss().loss(y3, raw3), theirs.loss(y3, raw3), rtol=1e-12)
     assert_allclose(MultinomialLogLoss().gradient(y3, raw3),
                     theirs.gradient(y3, raw3), rtol=1e-12)
+
+
+
+TWEEDIE_POWERS = [0.0, 1.0, 1.5, 2.0, 3.0, -1.0, POWER]  # 0, 1, 2: special cases
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("power", TWEEDIE_POWERS)
+def test_log_link_losses_match_scikit_learn_half_deviances(power, dtype):
+    """Poisson, Gamma and Tweedie(power) equal scikit-learn's HalfPoissonLoss,
+    HalfGammaLoss and HalfTweedieLoss(power), its special powers 0, 1, 2 included."""
+    from sklearn._loss import loss as sk
+
+    rng = np.random.default_rng(11)
+    raw = rng.uniform(-8, 8, 3000)
+    if power <= 0:
+        y = 5 * rng.standard_normal(3000)
+    elif power < 2:
+        y = rng.poisson(np.exp(raw / 2)).astype(np.float64)  # zeros included
+    else:
+        y = rng.gamma(2.0, np.exp(raw / 2))
+    pairs = [(Tweedie(power=power), sk.HalfTweedieLoss(power=power))]
+    if power == 1:
+        pairs.append((Poisson(), sk.HalfPoissonLoss()))
+    if power == 2:
+        pairs.append((Gamma(), sk.HalfGammaLoss()))
+    y_in, raw_in = y.astype(dtype), raw.astype(dtype)
+    for ours, theirs in pairs:
+        # scikit-learn in float64 on the same (rounded) inputs
+        expected_loss, expected_grad = theirs.loss_gradient(
+            y_in.astype(np.float64), raw_in.astype(np.float64))
+        got_loss, got_grad = ours.loss_gradient(y_in, raw_in)
+        assert got_loss.dtype == dtype
+        # relative to the larger of the terms that cancel, exp(p)-sized in magnitude
+        size = np.abs(expected_loss) + np.exp(np.abs((2 - power) * raw)) + np.abs(y * raw)
+        assert np.max(np.abs(got_loss - expected_loss) / size) < RTOL[dtype], ours
+        size = np.abs(expected_grad) + np.exp(np.abs((2 - power) * raw))
+        assert np.max(np.abs(got_grad - expected_grad) / size) < RTOL[dtype], ours
+        assert_allclose(ours.loss(y_in, raw_in), got_loss, rtol=1e-7 if dtype == np.float32
+                        else 1e-15)
+        assert_allclose(ours.gradient(y_in, raw_in), got_grad,
+                        rtol=1e-7 if dtype == np.float32 else 1e-15)
+
+
+def _tweedie_reference(y, p, rho):
+    """The direct formulas in float64, a term y * exp(...) being 0 for y == 0, and
+    inf - inf (both terms overflowing) replaced by its limit: +inf for the loss, +-inf
+    with the sign of p for the derivative (the term with the larger exponent wins)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(p)
+        if rho == 0:
+            value, grad = 0.5 * (e - y) ** 2, e * (e - y)
+        elif rho == 1:
+            value, grad = e - np.where(y == 0, 0.0, y * p), e - y
+        elif rho == 2:
+            term = np.where(y == 0, 0.0, y * np.exp(-p))
+            value, grad = p + term, 1 - term
+        else:
+            e2 = np.exp((2 - rho) * p)
+            e1 = np.where(y == 0, 0.0, y * np.exp((1 - rho) * p))
+            value, grad = e2 / (2 - rho) - e1 / (1 - rho), e2 - e1
+    value = np.where(np.isnan(value), np.inf, value)
+    grad = np.where(np.isnan(grad), np.copysign(np.inf, p), grad)
+    return value, grad
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("power", TWEEDIE_POWERS)
+def test_log_link_losses_never_nan_up_to_the_float_range(power, dtype):
+    """|p| up to the largest float: the value, or its limit (+-inf), never NaN."""
+    big = float(np.finfo(dtype).max)
+    raw = np.array([big, -big, 1e4, -1e4, 700.0, -700.0, 80.0, -80.0, 0.0], dtype=dtype)
+    losses_ = [Tweedie(power=power)] + (
+        [Poisson()] if power == 1 else [Gamma()] if power == 2 else [])
+    for loss in losses_:
+        for y_value in (0.0, 1.0, 1e30, -1.0):
+            if not loss.interval_y_true.includes([y_value]):
+                continue
+            y = np.full(raw.shape, y_value, dtype=dtype)
+            values, grads = loss.loss_gradient(y, raw)
+            assert not np.isnan(values).any() and not np.isnan(grads).any(), (
+                loss, y_value, values, grads)
+            # float32 computes in float32: the reference sees float32 overflow too
+            expected_value, expected_grad = _tweedie_reference(
+                y.astype(np.float64), raw.astype(np.float64), power)
+            if dtype == np.float32:
+                with np.errstate(over="ignore"):
+                    expected_value = expected_value.astype(np.float32)
+                    expected_grad = expected_grad.astype(np.float32)
+                finite = np.abs(raw) < 40  # where float32 intermediates do not overflow
+                assert_allclose(values[finite], expected_value[finite], rtol=1e-5)
+                assert_allclose(grads[finite], expected_grad[finite], rtol=1e-5)
+                # beyond: the same infinities (float32's exp overflows sooner)
+                infinite = np.isinf(expected_value)
+                assert_array_equal(values[infinite], expected_value[infinite])
+                infinite = np.isinf(expected_grad)
+                assert_array_equal(grads[infinite], expected_grad[infinite])
+            else:
+                assert_allclose(values, expected_value, rtol=1e-13)
+                assert_allclose(grads, expected_grad, rtol=1e-13)
+
+
+def test_log_link_losses_limits_at_zero_counts():
+    """y == 0: Poisson's loss is exp(p) (no 0 * inf); Tweedie 1 < power < 2's is
+    exp((2 - power) p) / (2 - power), which tends to 0 as p -> -inf."""
+    raw = np.array([-1e300, -1e4, -10.0, 0.0, 10.0])
+    assert_allclose(Poisson().loss(np.zeros(5), raw), np.exp(raw), rtol=1e-15)
+    with np.errstate(over="ignore"):
+        expected = np.exp(0.5 * raw) / 0.5
+    assert_allclose(Tweedie(power=1.5).loss(np.zeros(5), raw), expected, rtol=1e-15)
+    assert_allclose(Tweedie(power=1.5).gradient(np.zeros(5), raw), np.exp(0.5 * raw),
+                    rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_targets_outside_the_domain_raise_naming_it(name):
+    loss = make_loss(name)
+    domain = loss.interval_y_true
+    if domain.is_real_line or name in BINARY:
+        return
+    outside = -1.0 if domain.low_inclusive else 0.0
+    with pytest.raises(ValueError, match=rf"{type(loss).__name__} takes y_true in "
+                                         rf"{re.escape(str(domain))}; got {outside}"):
+        loss.loss([1.0, outside, 2.0], [0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="y_true contains NaN"):
+        loss.gradient([1.0, np.nan, 2.0], [0.0, 0.0, 0.0])
+
+
+def test_tweedie_and_quantile_parameters():
+    assert Tweedie().power == 1.5 and Quantile().quantile == 0.5
+    assert str(Tweedie(power=0).interval_y_true) == "(-inf, inf)"
+    assert str(Tweedie(power=1.0).interval_y_true) == "[0, inf)"
+    assert str(Tweedie(power=2.0).interval_y_true) == "(0, inf)"
+    for power in (0.5, 0.01):
+        with pytest.raises(ValueError, match="no Tweedie distribution exists"):
+            Tweedie(power=power)
+    for bad in (np.nan, np.inf):
+        with pytest.raises(ValueError, match="power must be a finite number"):
+            Tweedie(power=bad)
+    with pytest.raises(TypeError, match="power must be a real number"):
+        Tweedie(power="1.5")
+    for q in (0.0, 1.0, -0.1, 1.5, np.nan):
+        with pytest.raises(ValueError, match=r"quantile must be a finite number in \(0, 1\)"):
+            Quantile(quantile=q)
+    assert Tweedie(power=1.2) != Tweedie(power=1.3)
+    assert Tweedie(power=1.2).kernel_params()["power"] == 1.2
+    assert Quantile(quantile=0.9).kernel_params()["quantile"] == 0.9
+    loss = Tweedie(power=1.2)
+    with pytest.raises(ValueError, match="no Tweedie distribution"):
+        loss.set_params(power=0.5)
+    assert loss.power == 1.2
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_fit_intercept_only_is_the_best_constant(name):
+    """The constant raw prediction fit_intercept_only gives minimises the weighted
+    mean loss over constants (checked on a grid around it)."""
+    if name in BINARY:
+        return
+    rng = np.random.default_rng(12)
+    y, _ = sample(name, 501, np.float64, rng)
+    w = rng.uniform(0.5, 2.0, y.shape[0])
+    loss = make_loss(name)
+    if not loss.starts_at_best_constant:
+        return
+    best = loss.fit_intercept_only(y, w)
+    at_best = loss(y, np.full(y.shape, best), sample_weight=w)
+    for delta in (-1e-2, -1e-4, 1e-4, 1e-2):
+        assert at_best <= loss(y, np.full(y.shape, best + delta), sample_weight=w) + 1e-12
+    if isinstance(loss.link, LogLink):
+        assert best == pytest.approx(np.log(np.average(y, weights=w)), rel=1e-12)
+    # a zero mean of counts: a finite start, not log(0)
+    if name == "poisson":
+        assert np.isfinite(loss.fit_intercept_only(np.zeros(3)))
 
 
 # -- labels, weights, means ------------------------------------------------------------
@@ -333,7 +559,7 @@ def test_call_returns_python_float_and_accumulates_float32_in_float64():
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_dtype_follows_raw_prediction(name):
     loss = make_loss(name)
-    y = np.array([1, -1, 1])
+    y = np.array([1, -1, 1]) if loss.interval_y_true.contains(-1.0) else np.array([1, 2, 3])
     for raw_dtype, out_dtype in [(np.float32, np.float32), (np.float64, np.float64),
                                  (np.int64, np.float64), (np.float16, np.float64)]:
         raw = np.array([0.5, 2, -3]).astype(raw_dtype)
@@ -452,8 +678,9 @@ def test_log_loss_tiny_losses_keep_relative_precision():
 
 
 @pytest.mark.parametrize("dtype, big", [(np.float64, 1e150), (np.float32, 1e18)])
-@pytest.mark.parametrize("name", ELEMENTWISE)
+@pytest.mark.parametrize("name", [name for name in ELEMENTWISE if name not in LOG_LINK])
 def test_large_finite_input_gives_finite_output(name, dtype, big):
+    # (the log-link losses overflow to +-inf, their limits: tested above)
     raw = np.array([big, -big, 0.0, big / 3], dtype=dtype)
     y = np.array([1.0, -1.0, 1.0, -1.0], dtype=dtype) if name in BINARY else np.array(
         [-big, big, big / 2, 0.0], dtype=dtype)
@@ -478,7 +705,7 @@ def test_multinomial_extreme_raw(dtype, big):
 def test_bad_input_raises_clear_errors(name):
     loss = get_loss(name)
     raw = np.zeros((3, 3)) if name == "multinomial_log_loss" else np.zeros(3)
-    y = np.array([0.0, 1.0, 1.0])
+    y = np.array([0.0, 1.0, 1.0]) if loss.interval_y_true.contains(0.0) else np.ones(3)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         loss.loss(y[:2], raw)
     with pytest.raises(ValueError, match="y_true contains NaN"):
@@ -583,7 +810,10 @@ def test_get_loss_maps_scikit_learn_names():
     theirs = (set(SGDClassifier._parameter_constraints["loss"][0].options)
               | set(SGDRegressor._parameter_constraints["loss"][0].options))
     assert theirs <= set(losses.LOSSES)
-    assert set(losses.LOSSES) - theirs == {"multinomial_log_loss"}
+    # sklloss adds the multinomial loss, and the losses of scikit-learn's GLM and
+    # quantile estimators (which its SGD lacks)
+    assert set(losses.LOSSES) - theirs == {"multinomial_log_loss", "poisson", "gamma",
+                                            "tweedie", "quantile", "absolute_error"}
 
 
 def test_get_loss_errors_and_passthrough():

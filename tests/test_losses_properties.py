@@ -12,11 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sklloss.losses import MultinomialLogLoss, get_loss
+from sklloss.losses import LOSSES, LogLink, MultinomialLogLoss, get_loss
 
 from loss_lists import ALL, BINARY, EPSILON_LOSSES, REGRESSION, SINGLE_OUTPUT
 
 BOUND = 1e6  # |raw|, |y| for the float64 properties
+LOG_BOUND = 30.0  # |raw| under a log link (exp(raw) up to 1e13)
 BOUND32_REGRESSION = 1e3  # modest ranges for the float32 comparison
 BOUND32_MARGIN = 50.0
 MAX_N = 8
@@ -63,8 +64,30 @@ def _draw_raws(draw, shape, bound, n_raw, center=None):
     return raws
 
 
-def make_loss(name, epsilon=0.1):
-    return get_loss(name, epsilon=epsilon) if name in EPSILON_LOSSES else get_loss(name)
+def make_loss(name, epsilon=0.1, quantile=0.3):
+    if name in EPSILON_LOSSES:
+        return get_loss(name, epsilon=epsilon)
+    if "quantile" in LOSSES[name]._parameter_names:
+        return get_loss(name, quantile=quantile)
+    return get_loss(name)
+
+
+def is_log_link(name):
+    return isinstance(LOSSES[name].link, LogLink)
+
+
+def in_domain(loss, y):
+    """Targets moved into the loss's domain: |y| where it takes y >= 0, and at least
+    1e-3 where it takes y > 0."""
+    domain = loss.interval_y_true
+    if domain.low == 0:
+        y = np.abs(y)
+        if not domain.low_inclusive:
+            y = np.maximum(y, 1e-3)
+    return y
+
+
+quantiles = st.floats(0.01, 0.99, allow_nan=False)
 
 
 @st.composite
@@ -78,11 +101,15 @@ def cases(draw, name, bound=BOUND, n_raw=1):
         n_classes = draw(st.integers(2, 6))
         y = _array(draw, n, st.integers(0, n_classes - 1).map(float))
         return MultinomialLogLoss(), y, _draw_raws(draw, (n, n_classes), bound, n_raw)
-    loss = make_loss(name, draw(epsilons))
+    loss = make_loss(name, draw(epsilons), draw(quantiles))
     if name in BINARY:
         y = _array(draw, n, st.sampled_from([-1.0, 1.0]))
         return loss, y, _draw_raws(draw, n, bound, n_raw)
-    y = _array(draw, n, reals(bound))
+    y = in_domain(loss, _array(draw, n, reals(bound)))
+    if is_log_link(name):  # raw predictions near log(y), or anywhere exp stays finite
+        center = np.log(np.maximum(y, 1e-300))
+        return loss, y, _draw_raws(draw, n, min(bound, LOG_BOUND), n_raw,
+                                   center=np.clip(center, -LOG_BOUND, LOG_BOUND))
     return loss, y, _draw_raws(draw, n, bound, n_raw, center=y)
 
 
@@ -95,12 +122,18 @@ def _rows(a):
 @pytest.mark.parametrize("name", ALL)
 @SETTINGS
 @given(data=st.data())
-def test_loss_is_nonnegative_and_finite(name, data):
+def test_loss_is_finite_and_least_at_the_target(name, data):
+    """Non-negative; under a log link (whose losses drop a term in y alone) at least
+    the loss at the best raw prediction log(y), or 0 where y == 0."""
     loss, y, (raw,) = data.draw(cases(name))
     values = loss.loss(y, raw)
     assert values.shape == y.shape and values.dtype == np.float64
     assert np.all(np.isfinite(values)), (values, y, raw)
-    bad = values < 0
+    least = np.zeros_like(values)
+    if is_log_link(name):
+        positive = y > 0
+        least[positive] = loss.loss(y[positive], np.log(y[positive]))
+    bad = values < least - 1e-12 * np.abs(least)
     assert not bad.any(), (loss, y[bad], raw[bad], values[bad])
 
 
@@ -148,8 +181,8 @@ _KINK_A = np.array([1.0, -1.0, 0.0, 0.0, -1.0, 1.0, 0.5, -0.5, -0.5, 0.5, -3.0, 
 _KINK_B = np.array([1.5, -1.5, -0.5, 0.5, -1.5, 1.5, 1.5, -1.5, 0.5, -0.5, 0.0, 0.0])
 
 
-@pytest.mark.parametrize("name", SINGLE_OUTPUT)
-def test_convexity_across_kinks(name):
+@pytest.mark.parametrize("name", [name for name in SINGLE_OUTPUT if not is_log_link(name)])
+def test_convexity_across_kinks(name):  # (the log-link losses are smooth)
     loss = make_loss(name, epsilon=0.75)
     y = _KINK_Y if name in BINARY else np.zeros_like(_KINK_A)
     a, b = (_KINK_A, _KINK_B) if name in BINARY else (_KINK_A * 0.75, _KINK_B * 0.75)
@@ -182,12 +215,23 @@ def test_binary_gradient_sign_at_kinks(name):
 @SETTINGS
 @given(data=st.data())
 def test_regression_gradient_points_away_from_target(name, data):
+    """The derivative has the sign of prediction - y (the prediction: the raw one
+    through the loss's link)."""
     loss, y, (raw,) = data.draw(cases(name))
     gradient = loss.gradient(y, raw)
-    bad = gradient * (raw - y) < 0
+    prediction = loss.link.inverse(raw)
+    bad = gradient * (prediction - y) < 0
     assert not bad.any(), (loss, y[bad], raw[bad], gradient[bad])
-    # Zero residual, zero derivative (every regression loss has its minimum there).
-    assert np.all(gradient[raw == y] == 0)
+    if name in ("quantile", "absolute_error"):
+        # a kink at the target: there scikit-learn's subgradient, the left derivative
+        assert np.all(gradient[raw == y] == loss.gradient(y[raw == y], y[raw == y] - 1))
+    elif is_log_link(name):
+        # exp(raw) == y: zero up to the rounding of y exp(-raw) and the like
+        at = prediction == y
+        assert np.all(np.abs(gradient[at]) <= 1e-15 * (1 + y[at]) ** 2)
+    else:
+        # zero residual, zero derivative (the loss is smooth at its minimum there)
+        assert np.all(gradient[prediction == y] == 0)
 
 
 @SETTINGS
@@ -261,6 +305,9 @@ def test_float32_matches_float64(name, data):
     if name in EPSILON_LOSSES:
         # epsilon is an input too: rounded to float32 for both computations
         loss.set_params(epsilon=float(np.float32(loss.epsilon)))
+    for parameter in ("quantile", "power"):  # (and so are these)
+        if parameter in loss.get_params():
+            loss.set_params(**{parameter: float(np.float32(getattr(loss, parameter)))})
     y32, raw32 = y.astype(np.float32), raw.astype(np.float32)
     y64, raw64 = y32.astype(np.float64), raw32.astype(np.float64)
     loss32, gradient32 = loss.loss_gradient(y32, raw32)
@@ -304,12 +351,12 @@ def large_cases(draw, name):
         y = rng.integers(0, n_classes, size=n).astype(dtype)
         raw = (rng.standard_normal((n, n_classes)) * 10).astype(dtype)
     else:
-        loss = make_loss(name, draw(epsilons))
+        loss = make_loss(name, draw(epsilons), draw(quantiles))
         if name in BINARY:
             y = rng.choice(np.array([-1.0, 1.0]), size=n).astype(dtype)
             raw = (rng.standard_normal(n) * 3).astype(dtype)
         else:
-            y = (rng.standard_normal(n) * 10).astype(dtype)
+            y = in_domain(loss, rng.standard_normal(n) * 10).astype(dtype)
             raw = (rng.standard_normal(n) * 10).astype(dtype)
     weights = rng.uniform(0, 3, size=n).astype(dtype) if draw(st.booleans()) else None
     return loss, y, raw, weights

@@ -21,6 +21,7 @@ from ._sgd_base import (
     MAX_INT,
     REGRESSION_LOSSES,
     SKLEARN_CLASSIFICATION_LOSSES,
+    SKLEARN_REGRESSION_LOSSES,
     _BaseSGD,
     converting,
     integer_seed_shuffle_seed,
@@ -683,7 +684,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     }
     _allowed_losses = REGRESSION_LOSSES
     _is_classifier = False
-    loss_functions = loss_table(REGRESSION_LOSSES)
+    loss_functions = loss_table(SKLEARN_REGRESSION_LOSSES)
 
     def __init__(
         self,

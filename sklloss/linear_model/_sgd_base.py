@@ -30,6 +30,8 @@ import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import SGDClassifier as _SklearnSGDClassifier
+from sklearn.linear_model import SGDRegressor as _SklearnSGDRegressor
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -64,19 +66,24 @@ def _regression_loss(cls):
 
 def _classification_loss(cls):
     """A loss SGDClassifier takes: labels (binary or multi-class), or, as in
-    scikit-learn, a regression loss with the identity link whose targets include the
-    -1 / +1 that one-vs-rest gives it."""
+    scikit-learn, one of the regression losses of scikit-learn's SGD, with the
+    identity link and targets that include the -1 / +1 one-vs-rest gives it (not the
+    GLM and quantile losses sklloss adds for regression)."""
     return cls.integer_y_true or (
-        isinstance(cls.link, IdentityLink) and cls.interval_y_true.includes([-1.0, 1.0]))
+        cls.name in _SklearnSGDClassifier.loss_functions
+        and isinstance(cls.link, IdentityLink) and cls.interval_y_true.includes([-1.0, 1.0]))
 
 
 # the estimators' losses, derived from the registry (in its order)
 REGRESSION_LOSSES = tuple(name for name, cls in LOSSES.items() if _regression_loss(cls))
 CLASSIFICATION_LOSSES = tuple(name for name, cls in LOSSES.items()
                               if _classification_loss(cls))
-# scikit-learn's SGDClassifier has the single-output ones (sklloss adds multi-class)
+# those scikit-learn's SGD estimators have too (sklloss adds the multi-class loss, and
+# the GLM and quantile losses): their ``loss_functions`` tables
 SKLEARN_CLASSIFICATION_LOSSES = tuple(name for name in CLASSIFICATION_LOSSES
-                                      if not LOSSES[name].is_multiclass)
+                                      if name in _SklearnSGDClassifier.loss_functions)
+SKLEARN_REGRESSION_LOSSES = tuple(name for name in REGRESSION_LOSSES
+                                  if name in _SklearnSGDRegressor.loss_functions)
 
 # sklloss's learning rates with per-coordinate steps, whose accumulators are fitted
 # state (kept by partial_fit and warm_start)

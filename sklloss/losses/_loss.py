@@ -407,6 +407,8 @@ class BaseLoss:
                     f"{type(self).__name__} is a binary loss: y_true must hold labels in "
                     f"{{-1, +1}} or {{0, 1}}; got {_some_values(y[~valid])}.")
         else:
+            if np.isnan(y).any():
+                raise ValueError("y_true contains NaN.")
             if np.isinf(y).any() and self.interval_y_true.is_real_line:
                 raise ValueError("y_true contains infinity.")
             valid = self.interval_y_true.contains(y)
