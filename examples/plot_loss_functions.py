@@ -4,6 +4,8 @@ Each curve is the output of a loss object's ``loss`` and ``gradient`` methods on
 (no formula is written here), which run the scalar kernels the SGD engine runs. Shown:
 
 - regression losses against the residual r = y - p (y = 0, raw prediction p = -r);
+- the log-link (count and cost) losses against the raw prediction p, the log of the
+  predicted mean, for y = 1 (their minimum is at p = log y = 0);
 - binary losses against the margin z = y p (y = +1, p = z);
 - the multinomial loss for K = 3 classes with raw predictions (z, 0, 0) and true
   class 0, against z (K = 2 would give the binary log loss of margin z).
@@ -31,7 +33,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sklloss.losses import LOSSES  # noqa: E402
+from sklloss.losses import LOSSES, LogLink  # noqa: E402
 
 EPSILON = 1.0  # epsilon of the losses that have one: large enough to see the kinks
 N_CLASSES = 3  # classes of the multinomial panel
@@ -41,6 +43,12 @@ def regression_curves(loss, x):
     """Loss and d loss / d p at the residuals x = y - p (y = 0, p = -x)."""
     y, raw = np.zeros_like(x), -x
     return loss.loss(y, raw), loss.gradient(y, raw)
+
+
+def log_link_curves(loss, x):
+    """Loss and d loss / d p at the raw predictions x = p, log of the mean (y = 1)."""
+    y = np.ones_like(x)
+    return loss.loss(y, x), loss.gradient(y, x)
 
 
 def binary_curves(loss, x):
@@ -65,6 +73,12 @@ PANELS = {
         xlabel="residual  r = y − p",
         dlabel="∂loss/∂p  (= −∂loss/∂r)",
     ),
+    "log_link": dict(
+        curves=log_link_curves, grid=(-2.0, 2.0),
+        title="Regression losses with a log link",
+        xlabel="raw prediction  p = log(mean)   (y = 1)",
+        dlabel="∂loss/∂p",
+    ),
     "binary": dict(
         curves=binary_curves, grid=(-2.5, 2.5),
         title="Binary classification losses",
@@ -88,13 +102,15 @@ def make_losses():
         loss = cls()
         params = {"epsilon": EPSILON} if "epsilon" in loss.get_params() else {}
         loss.set_params(**params)
-        if loss.task not in PANELS:
+        task = "log_link" if isinstance(loss.link, LogLink) else loss.task
+        if task not in PANELS:
             raise NotImplementedError(
-                f"Loss {name!r} has task {loss.task!r}, which this example has no panel "
+                f"Loss {name!r} has task {task!r}, which this example has no panel "
                 f"for; add one to PANELS."
             )
-        label = name + "".join(f" (ε = {value:g})" for value in params.values())
-        groups.setdefault(loss.task, []).append((label, loss))
+        label = name + "".join(f" ({key} = {value:g})".replace("epsilon", "ε")
+                               for key, value in loss.get_params().items())
+        groups.setdefault(task, []).append((label, loss))
     return groups
 
 

@@ -18,7 +18,7 @@ from sklearn.metrics import r2_score
 import loss_lists
 from sklloss import SGDClassifier, SGDRegressor
 from sklloss.linear_model import _checks, _sgd, _sgd_base
-from sklloss.losses import LOSSES, Huber, IdentityLink, MultinomialLogLoss
+from sklloss.losses import LOSSES, Huber, IdentityLink, MultinomialLogLoss, SquaredError
 
 FITTED = ("coef_", "intercept_", "t_", "n_iter_", "loss_curve_", "classes_",
           "n_features_in_", "best_loss_", "validation_scores_", "best_validation_score_")
@@ -415,7 +415,8 @@ def test_early_stopping_r2_is_sklearns_r2_score(dtype, prediction_dtype):
             y[:] = 1.5  # constant targets: r2_score's 0 (or 1 for a perfect fit)
         weight = rng.random(n).astype(dtype)
         prediction = (y + rng.standard_normal(n) * (trial % 4)).astype(prediction_dtype)
-        scorer = _sgd._R2(np.zeros((n, 1), dtype=dtype), y, weight, IdentityLink())
+        scorer = _sgd._ValidationScore(np.zeros((n, 1), dtype=dtype), y, weight,
+                                        SquaredError())
         expected = r2_score(y, prediction, sample_weight=weight)
         precise = np.float64 in (dtype, prediction_dtype)
         assert scorer._r2(prediction) == pytest.approx(

@@ -9,7 +9,7 @@ from sklearn.model_selection import cross_validate
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklloss import SGDClassifier, SGDRegressor
-from sklloss.losses import MultinomialLogLoss
+from sklloss.losses import MultinomialLogLoss, Quantile, Tweedie
 
 # The two checks scikit-learn itself declares as expected failures of its SGD
 # estimators (sklearn/utils/_test_common/instance_generator.py): with shuffled rows,
@@ -46,6 +46,17 @@ def test_sklearn_estimator_checks(estimator, check):
     expected_failed_checks=lambda estimator: SKLEARN_DECLARED_XFAILS,
 )
 def test_sklearn_estimator_checks_other_options(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_checks(
+    [SGDRegressor(loss="poisson"), SGDRegressor(loss="gamma"),
+     SGDRegressor(loss=Tweedie(power=1.5), penalty="elasticnet", average=True),
+     SGDRegressor(loss=Quantile(quantile=0.8), penalty="l1"),
+     SGDRegressor(loss="absolute_error", learning_rate="adagrad")],
+    expected_failed_checks=lambda estimator: SKLEARN_DECLARED_XFAILS,
+)
+def test_sklearn_estimator_checks_glm_and_quantile_losses(estimator, check):
     check(estimator)
 
 

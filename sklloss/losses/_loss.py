@@ -789,7 +789,7 @@ class Tweedie(_LogLinkLoss):
     --------
     >>> from sklloss.losses import Tweedie
     >>> Tweedie(power=1.5).loss([0.0, 1.0], [0.0, 0.0])
-    array([2., 0.])
+    array([2., 4.])
     """
 
     name = "tweedie"
