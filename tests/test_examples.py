@@ -154,6 +154,30 @@ def check_adaptive_steps(stdout):
     assert nag > accuracy["scikit-learn StandardScaler + SGDClassifier"] - 0.03, stdout
 
 
+def check_insurance_and_intervals(stdout):
+    # sklloss reaches the GLMs' optimum: the same held-out deviance as scikit-learn's
+    for name, deviance in (("frequency", "Poisson"), ("severity", "Gamma")):
+        row = re.search(rf"^{name}: held-out {deviance} deviance sklloss {NUMBER}, "
+                        rf"scikit-learn {NUMBER} \(ratio {NUMBER}\)$", stdout, flags=re.M)
+        assert row, (name, stdout)
+        sklloss_deviance, sklearn_deviance, _ = map(float, row.groups())
+        assert 1 / 1.02 < sklloss_deviance / sklearn_deviance < 1.02, (name, stdout)
+        assert re.search(rf"^{name}: fit time sklloss {NUMBER} s, scikit-learn {NUMBER} s$",
+                         stdout, flags=re.M), (name, stdout)
+    # each quantile model has a held-out share q of the targets below it
+    coverages = {float(q): float(c) for q, c in re.findall(
+        rf"^quantile {NUMBER}: coverage {NUMBER}$", stdout, flags=re.M)}
+    assert set(coverages) == {0.05, 0.5, 0.95}, stdout
+    assert all(abs(c - q) < 0.03 for q, c in coverages.items()), stdout
+    interval = re.search(rf"^90% interval coverage {NUMBER}$", stdout, flags=re.M)
+    assert interval and abs(float(interval.group(1)) - 0.90) < 0.04, stdout
+    # the Tweedie search: one CV row per power, and one of them chosen
+    table = re.findall(rf"^ *{NUMBER} +{NUMBER} +{NUMBER}$", stdout, flags=re.M)
+    assert [float(row[0]) for row in table] == [1.2, 1.5, 1.8], stdout
+    chosen = re.search(rf"^tweedie power chosen by CV: {NUMBER}$", stdout, flags=re.M)
+    assert chosen and float(chosen.group(1)) in (1.2, 1.5, 1.8), stdout
+
+
 EXAMPLES = [
     ("plot_loss_functions.py", "plot_loss_functions.png", check_loss_functions),
     ("plot_robust_regression.py", "plot_robust_regression.png", check_robust_regression),
@@ -163,6 +187,8 @@ EXAMPLES = [
     ("plot_out_of_core.py", "plot_out_of_core.png", check_out_of_core),
     ("dask_incremental.py", None, check_dask_incremental),
     ("plot_adaptive_steps.py", "plot_adaptive_steps.png", check_adaptive_steps),
+    ("plot_insurance_and_intervals.py", "plot_insurance_and_intervals.png",
+     check_insurance_and_intervals),
 ]
 
 

@@ -107,6 +107,22 @@ def test_loss_benchmark_smoke():
     assert len(rows) == 1 + 5 * 2 * 3  # header + losses x dtypes x methods
 
 
+def test_glm_benchmark_quick_smoke():
+    """benchmarks/glm.py --quick runs end to end: a row per size for each model, the
+    streamed line, the exact solvers' own ratio 1 to themselves (no timing asserted)."""
+    script = os.path.join(ROOT, "benchmarks", "glm.py")
+    result = subprocess.run([sys.executable, script, "--quick", "--no-save"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if re.match(r"^\| [\d,]+ \|", line)]
+    assert len(rows) == 4, result.stdout
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[4] == "1.0000"  # the exact solver is the reference where it runs
+        assert 0.9 < float(cells[8]) < 1.2  # sklloss's held-out loss / the reference's
+    assert result.stdout.count("Streamed from disk") == 2
+
+
 def test_sgd_benchmark_quick_smoke(tmp_path):
     """benchmarks/run.py --quick runs end to end and writes its table and plot (no
     timing is asserted: speed is the benchmark's business, not the tests')."""
