@@ -239,14 +239,27 @@ def test_a_fit_does_not_depend_on_the_unit_of_y(loss):
 
 
 def test_an_outlying_row_cannot_blow_up_the_model():
-    """One step changes its row's log-mean by at most 1: a row predicted 10^4 times too
-    low moves the prediction by a factor e, not exp(10^4)."""
+    """One step changes its row's log-mean by at most 1: a row predicted 10^5 times too
+    low moves its prediction by a factor e (the bound binds exactly), not exp(10^5)."""
     X, y = glm_data("poisson", 15, n=200, mean=1.0)
-    y[0] = 1e6
     model = SGDRegressor(loss="poisson", learning_rate="constant", eta0=1.0,
-                         shuffle=False, max_iter=1, tol=None).fit(X[:1], y[:1])
-    start = np.log(y[0])  # the best constant of that one row
-    assert abs(model.intercept_[0] + X[0] @ model.coef_ - start) <= 1.0 + 1e-12
+                         penalty=None, shuffle=False, random_state=0)
+    model.partial_fit(X[1:], y[1:])
+    before = model.intercept_[0] + X[0] @ model.coef_
+    outlier = np.exp(before) * 1e5
+    model.partial_fit(X[:1], [outlier])
+    after = model.intercept_[0] + X[0] @ model.coef_
+    assert after - before == pytest.approx(1.0, rel=1e-9)
+    # a row the model already predicts well is stepped as usual (the bound is idle)
+    small = SGDRegressor(loss="poisson", learning_rate="constant", eta0=1e-3,
+                         penalty=None, shuffle=False).partial_fit(X[1:], y[1:])
+    coef, intercept = small.coef_.copy(), small.intercept_[0]
+    raw = intercept + X[0] @ coef
+    small.partial_fit(X[:1], [np.exp(raw) * 1.5])
+    scale = small._step_scale
+    step = -1e-3 * scale * (np.exp(raw) - np.exp(raw) * 1.5)
+    assert_allclose(small.coef_, coef + step * X[0], rtol=1e-12, atol=1e-15)
+    assert small.intercept_[0] == pytest.approx(intercept + step, rel=1e-12)
 
 
 # -- the estimator: predict, score, domain -------------------------------------------

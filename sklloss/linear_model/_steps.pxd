@@ -55,11 +55,13 @@ cdef inline double _eta(const Settings* s, const Output* o, double t) noexcept n
 cdef inline double _bounded_log_step(const Settings* s, double update,
                                      double xsq) noexcept nogil:
     """`update` (w += update x, b += update * intercept_decay) shrunk so that it changes
-    the row's raw prediction by at most 1 (a factor e in the predicted mean). Under a log link the derivative
-    grows like exp(raw): one unbounded step on a row predicted far too low could
-    multiply its mean, and the next derivative, by exp(hundreds). A trust region on
-    the log of the mean, not a clip of the derivative: the direction is kept, and a
-    step that small is taken unchanged (near the optimum, every step)."""
+    the row's raw prediction by at most 1 (a factor e in the predicted mean). Under a
+    log link the derivative grows like exp(raw): one unbounded step on a row
+    predicted far too low could multiply its mean, and the next derivative, by
+    exp(hundreds). A trust region on the log of the mean, not a clip of the
+    derivative: the direction is kept, and a step that small is taken unchanged
+    (near the optimum, every step). (The L2 shrinkage of the same step only moves
+    the raw prediction towards the intercept.)"""
     cdef double change = fabs(update) * (xsq + (s.intercept_decay if s.fit_intercept
                                                  else 0.0))
     if change > 1.0:

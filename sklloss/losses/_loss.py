@@ -684,7 +684,7 @@ class MultinomialLogLoss(BaseLoss):
     is_multiclass = True
 
 
-def _check_real(name, value, low=None, high=None, forbidden=None):
+def _check_real(name, value, low=None, high=None):
     """A real parameter, finite, in the open interval (low, high) when given."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number; got {value!r}.")
