@@ -29,6 +29,14 @@ PYX_SOURCE = textwrap.dedent(
     from libc.stdlib cimport free, malloc
 
     from sklloss.losses._kernels cimport (
+        grad_gamma,
+        grad_poisson,
+        grad_quantile,
+        grad_tweedie,
+        loss_gamma,
+        loss_poisson,
+        loss_quantile,
+        loss_tweedie,
         grad_hinge,
         grad_huber,
         grad_log_loss,
@@ -69,6 +77,22 @@ PYX_SOURCE = textwrap.dedent(
 
     def huber_float(float y, float raw, double epsilon):
         return loss_huber(y, raw, epsilon), grad_huber(y, raw, epsilon)
+
+
+    def glm_double(double y, double raw, double power):
+        return (loss_poisson(y, raw), grad_poisson(y, raw), loss_gamma(y, raw),
+                grad_gamma(y, raw), loss_tweedie(y, raw, power),
+                grad_tweedie(y, raw, power))
+
+
+    def glm_float(float y, float raw, double power):
+        return (loss_poisson(y, raw), grad_poisson(y, raw), loss_gamma(y, raw),
+                grad_gamma(y, raw), loss_tweedie(y, raw, power),
+                grad_tweedie(y, raw, power))
+
+
+    def quantile_double(double y, double raw, double q):
+        return loss_quantile(y, raw, q), grad_quantile(y, raw, q)
 
 
     def multinomial_double(list raw, Py_ssize_t y, bint in_place=False):
@@ -287,3 +311,32 @@ def test_cimported_multinomial_float(probe, raw, y):
     assert _is_float32(loss32) and all(_is_float32(g) for g in gradient32)
     np.testing.assert_allclose(loss32, want_loss, rtol=RTOL_FLOAT32, atol=1e-7)
     np.testing.assert_allclose(gradient32, want_gradient, rtol=RTOL_FLOAT32, atol=1e-7)
+
+
+GLM_CASES = [(1.0, 0.0, 1.5), (3.0, 1.2, 1.3), (0.5, -2.0, 1.8), (7.0, 2.5, 3.0),
+             (2.0, -0.7, -1.0)]
+
+
+def glm_ref(y, raw, power):
+    """Poisson, Gamma and Tweedie(power) losses and derivatives, from their formulas."""
+    mu = math.exp(raw)
+    tweedie = (mu ** (2 - power) / (2 - power) - y * mu ** (1 - power) / (1 - power))
+    return (mu - y * raw, mu - y, raw + y / mu, 1 - y / mu, tweedie,
+            mu ** (2 - power) - y * mu ** (1 - power))
+
+
+@pytest.mark.parametrize("y, raw, power", GLM_CASES)
+def test_cimported_glm_losses(probe, y, raw, power):
+    np.testing.assert_allclose(probe.glm_double(y, raw, power), glm_ref(y, raw, power),
+                               rtol=RTOL, atol=1e-15)
+    y32, raw32 = _as_float32(y), _as_float32(raw)
+    got = probe.glm_float(y32, raw32, power)
+    assert all(_is_float32(value) for value in got)
+    np.testing.assert_allclose(got, glm_ref(y32, raw32, power), rtol=RTOL_FLOAT32,
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("y, raw, q", [(1.0, 0.0, 0.3), (0.0, 1.0, 0.3), (2.0, 2.0, 0.9)])
+def test_cimported_quantile(probe, y, raw, q):
+    want = (q * (y - raw), -q) if y >= raw else ((1 - q) * (raw - y), 1 - q)
+    np.testing.assert_allclose(probe.quantile_double(y, raw, q), want, rtol=RTOL, atol=0)
