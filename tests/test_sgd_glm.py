@@ -356,6 +356,35 @@ def test_chunked_passes_reach_the_in_memory_fit(kind):
     assert abs(ours / theirs - 1) < 0.01, (ours, theirs)
 
 
+def test_a_first_chunk_of_zero_counts_does_not_fix_the_step_scale():
+    """Zero counts have no curvature to scale the steps by: the scale is measured on
+    the next chunk, and the stream learns the model (within 1% of the held-out
+    deviance of a stream without the zero chunk)."""
+    X, y = glm_data("poisson", 25, n=6000, mean=0.5)
+    train, test = slice(0, 4000), slice(4000, None)
+
+    def stream(first_zero_chunk):
+        model = SGDRegressor(loss="poisson", random_state=0)
+        if first_zero_chunk:
+            model.partial_fit(X[:50], np.zeros(50))
+            assert model._step_scale is None
+        for _ in range(5):
+            for start in range(0, 4000, 500):
+                model.partial_fit(X[start:start + 500], y[start:start + 500])
+        return model
+
+    with_zeros, without = stream(True), stream(False)
+    assert with_zeros._step_scale == pytest.approx(1 / y[:500].mean(), rel=1e-12)
+    ours = mean_poisson_deviance(y[test], with_zeros.predict(X[test]))
+    reference = mean_poisson_deviance(y[test], without.predict(X[test]))
+    assert abs(ours / reference - 1) < 0.01, (ours, reference)
+    # fit on all-zero targets: no scale either; it starts at half an event over the 50
+    # rows, a rate of 0.01, and only comes down from there
+    zero = SGDRegressor(loss="poisson", max_iter=5, tol=None).fit(X[:50], np.zeros(50))
+    assert zero._step_scale is None
+    assert np.all(zero.predict(X[:50]) <= 0.01 * (1 + 1e-9))
+
+
 def test_partial_fit_keeps_the_first_calls_step_scale():
     X, y = glm_data("poisson", 21, n=400)
     model = SGDRegressor(loss="poisson", random_state=0).partial_fit(X[:200], y[:200])

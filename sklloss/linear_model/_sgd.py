@@ -661,7 +661,9 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     - under a log link the learning rate is divided by the loss's mean curvature at
       that model, ``mean(y) ** (2 - power)`` (Poisson: ``mean(y)``, Gamma: 1), so that
       a fit does not depend on the unit of y (later ``partial_fit`` calls keep the
-      first call's factor);
+      first factor measured; targets of mean 0, a chunk of zero counts, measure
+      none and leave it to the next call, and start the intercept at the log of
+      half an event over the rows' total weight);
     - under a log link no step changes its row's raw prediction by more than 1
       (a factor e in the predicted mean): the derivative grows like ``exp(raw)``,
       and one unbounded step could make the next one overflow.
@@ -810,11 +812,13 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         sample_weight = self._sample_weight(sample_weight, X)
         continuing = not reset
         validation_mask = self._validation_split(y, sample_weight)
-        if reset:
-            # the losses scikit-learn's SGD lacks: the intercept starts at the best
-            # constant, and the steps are scaled to the loss (the log-link losses':
-            # by their curvature there), from the rows this call trains on; later
-            # partial_fit calls keep the first call's scale
+        # the losses scikit-learn's SGD lacks: the intercept starts at the best
+        # constant, and the steps are scaled to the loss (the log-link losses': by
+        # their curvature there), from the rows this call trains on; later partial_fit
+        # calls keep the first scale measured (a call whose targets have none, such
+        # as all-zero counts, leaves it to the next one)
+        step_scale = None if reset else self.__dict__.get("_step_scale", 1.0)
+        if step_scale is None:
             y_train, weight_train = y, None if unweighted else sample_weight
             if self.early_stopping:
                 y_train = y[~validation_mask]
@@ -822,11 +826,16 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             if weight_train is not None and not np.any(weight_train > 0):
                 weight_train = None
             step_scale = loss.step_scale(y_train, weight_train)
-            if (loss.starts_at_best_constant and self.fit_intercept and not warm
-                    and intercept_init is None):
-                intercept_init = np.array([loss.fit_intercept_only(y_train, weight_train)])
-        else:
-            step_scale = self.__dict__.get("_step_scale", 1.0)
+            if (reset and loss.starts_at_best_constant and self.fit_intercept
+                    and not warm and intercept_init is None):
+                start = loss.fit_intercept_only(y_train, weight_train)
+                if step_scale is None:
+                    # no positive target: the best constant is a mean of 0 (clipped to
+                    # ~1e-15, a log of -34); start at half an event over the rows'
+                    # weight instead, a rate later rows can correct in a few steps
+                    total = y_train.shape[0] if weight_train is None else weight_train.sum()
+                    start = float(np.log(0.5 / total))
+                intercept_init = np.array([start])
         coef, intercept, average_coef, average_intercept = self._continue_or_start(
             continuing, 1, X.shape[1], X.dtype, coef_init, intercept_init)
         # the shuffle seed, drawn as scikit-learn draws it (then its dataset's seed)
@@ -847,7 +856,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             pos_label=_ZERO, weight_pos=_ONE, weight_neg=_ONE,
             validation_mask=validation_mask, validation_score=validation_score,
             seed=seed, max_iter=max_iter, t=t, n_threads=1,
-            keep_step_state=continuing or warm, step_scale=step_scale)
+            keep_step_state=continuing or warm,
+            step_scale=1.0 if step_scale is None else step_scale)
         self._commit(result, coef, intercept, average_coef, average_intercept,
                      X.shape[0], t, X.dtype, (X.shape[1],), validation_score, reset)
         self._step_scale = step_scale

@@ -187,7 +187,8 @@ class BaseLoss:
     def step_scale(self, y_true, sample_weight=None):
         """The factor of an SGD step for this loss: 1, except for the log-link losses,
         where it is one over the loss's mean curvature at the best constant model
-        (see ``Poisson``)."""
+        (see ``Poisson``), or None where y's weighted mean is not positive (no
+        curvature to measure: all-zero counts, say)."""
         return 1.0
 
     def _kernel_record(self):
@@ -702,7 +703,9 @@ class _LogLinkLoss(BaseLoss):
     constant model, ``mean(y) ** (2 - power)`` (Poisson: power 1, Gamma: power 2):
     the derivative of the loss grows with the scale of y as ``mean(y) ** (2 - power)``
     does, so the scaled steps, and the fit, do not depend on the unit y is measured
-    in (counts per day or per year); Gamma's already do not.
+    in (counts per day or per year); Gamma's already do not. Targets whose mean is
+    not positive (a chunk of zero counts) give no scale: the steps are then unscaled
+    until a call whose targets have one.
     """
 
     link = LogLink()
@@ -710,7 +713,9 @@ class _LogLinkLoss(BaseLoss):
     _power = None
 
     def step_scale(self, y_true, sample_weight=None):
-        mean = np.exp(self.fit_intercept_only(y_true, sample_weight))
+        mean = float(np.average(np.asarray(y_true, dtype=np.float64), weights=sample_weight))
+        if not mean > 0:
+            return None  # (the best constant's mean is clipped to ~1e-15: no scale)
         return float(1.0 / mean ** (2.0 - self._power))
 
 
