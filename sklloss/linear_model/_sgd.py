@@ -902,6 +902,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         score : float
             1 for a perfect fit; 0 for the best constant (less: worse than it).
         """
+        check_is_fitted(self)
         power = _deviance_power(self._loss_object())
         if power is None:
             return super().score(X, y, sample_weight=sample_weight)
@@ -909,15 +910,17 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                                 power=power)
 
     def _loss_object(self):
-        """``self.loss`` as a loss object (a name: the loss with its defaults)."""
-        check_is_fitted(self)
-        return self.loss if isinstance(self.loss, BaseLoss) else self._plan().loss
+        """``self.loss`` as a loss object, for what it is (its link, domain, power): a
+        name gives its class with the defaults; None for a name that is no loss."""
+        if isinstance(self.loss, BaseLoss):
+            return self.loss
+        cls = self._loss_class()
+        return None if cls is None else cls()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        cls = self._loss_class()
-        if cls is not None:
-            loss = self.loss if isinstance(self.loss, BaseLoss) else cls()
+        loss = self._loss_object()
+        if loss is not None:
             # (scikit-learn's checks then give it positive targets, as its GLMs get)
             tags.target_tags.positive_only = bool(loss.interval_y_true.low >= 0)
         return tags

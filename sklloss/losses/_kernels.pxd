@@ -285,11 +285,15 @@ cdef inline floating _times(floating y, floating e) noexcept nogil:
     return 0 if y == 0 else y * e
 
 
-# poisson: exp(p) - y p   (y >= 0). Where exp(p) overflows, +inf (y p might be +inf
-# too: the loss's limit is +inf, as exp grows faster than any multiple of p)
-cdef inline floating loss_poisson(floating y, floating raw) noexcept nogil:
-    cdef floating e = _exp(raw)
+# poisson: exp(p) - y p   (y >= 0), from e = exp(p). Where exp(p) overflows, +inf
+# (y p might be +inf too: the loss's limit is +inf, as exp grows faster than any
+# multiple of p)
+cdef inline floating _poisson_of_exp(floating y, floating raw, floating e) noexcept nogil:
     return e - _times(y, raw) if e < INFINITY else e
+
+
+cdef inline floating loss_poisson(floating y, floating raw) noexcept nogil:
+    return _poisson_of_exp(y, raw, _exp(raw))
 
 
 # d/draw: exp(p) - y
@@ -301,7 +305,7 @@ cdef inline floating loss_grad_poisson(floating y, floating raw,
                                        floating* gradient) noexcept nogil:
     cdef floating e = _exp(raw)
     gradient[0] = e - y
-    return e - _times(y, raw) if e < INFINITY else e
+    return _poisson_of_exp(y, raw, e)
 
 
 # gamma: p + y exp(-p)   (y > 0): no inf - inf (both terms grow to +inf together)
