@@ -59,6 +59,8 @@ from sklloss.linear_model._epoch cimport (
     Epoch,
     _check_signals,
     _epoch,
+    _gather,
+    _read_rows,
     _shuffle,
     _training_rows,
 )
@@ -227,6 +229,13 @@ cdef object _run(EngineSettings settings, Settings* s,
             coordinates.last = &last[0, 0]
         if sparse:
             longest = int(np.diff(np.asarray(X_indptr)).max())
+    # the targets and weights in the epoch's row order (_gather); unit weights are
+    # not read at all
+    cdef bint unit_weights = bool(np.all(np.asarray(sample_weight) == 1.0))
+    y_array = np.asarray(y)
+    cdef floating[::1] y_in_order = np.empty(n_all, dtype=y_array.dtype)
+    cdef floating[::1] sw_in_order = np.empty(1 if unit_weights else n_all,
+                                              dtype=y_array.dtype)
     q_arr = None
     if not per_coordinate and (s.penalty == L1 or s.penalty == ELASTICNET):
         q_arr = np.zeros((K, d), dtype=np.asarray(coef).dtype)
@@ -261,8 +270,8 @@ cdef object _run(EngineSettings settings, Settings* s,
         jobs[g].X_indices = ind_ptr
         jobs[g].X_indptr = indptr_ptr
         jobs[g].sparse = sparse
-        jobs[g].y = &y[0]
-        jobs[g].sw = &sample_weight[0]
+        jobs[g].y = &y_in_order[0]
+        jobs[g].sw = &sw_in_order[0] if not unit_weights else NULL
         jobs[g].pos_label = &pos_label[0]
         jobs[g].weight_pos = &weight_pos[0]
         jobs[g].weight_neg = &weight_neg[0]
@@ -303,6 +312,9 @@ cdef object _run(EngineSettings settings, Settings* s,
                 n_rows = n_all
                 if holdout:
                     n_rows = _training_rows(&order[0], n_all, &validation_mask[0], rows)
+                _gather(rows, n_rows, &y[0], &y_in_order[0])
+                if not unit_weights:
+                    _gather(rows, n_rows, &sample_weight[0], &sw_in_order[0])
                 for g in range(n_groups):
                     jobs[g].n_rows = n_rows
                     jobs[g].t0 = t
@@ -626,3 +638,22 @@ def fit_epochs(EngineSettings settings,
                 X_indices, X_indptr, sparse, n_features, y, sample_weight, pos_label,
                 weight_pos, weight_neg, order, validation_mask, max_iter, seed, t,
                 validation_score, n_threads, step_state)
+
+
+def read_rows(const floating[::1] X_data, const index_t[::1] X_indices,
+              const index_t[::1] X_indptr, bint sparse, Py_ssize_t n_features,
+              const Py_ssize_t[::1] order):
+    """Read the rows `order` of X (arrays as `fit_epochs` takes them) once, in that
+    order, with the epoch's prefetching, and nothing else: the floor of an epoch in
+    that order (benchmarks/floor.py times it). Returns the sum of the values read
+    (and of a CSR matrix's indices)."""
+    cdef const index_t* ind_ptr = &X_indices[0] if X_indices.shape[0] > 0 else NULL
+    cdef const index_t* indptr_ptr = &X_indptr[0] if X_indptr.shape[0] > 0 else NULL
+    cdef Py_ssize_t n = order.shape[0]
+    cdef double total
+    if sparse and X_indptr.shape[0] < 1:
+        raise ValueError("A CSR matrix needs its indptr.")
+    with nogil:
+        total = _read_rows(&order[0], n, &X_data[0], ind_ptr, indptr_ptr, sparse,
+                           n_features)
+    return total

@@ -12,7 +12,15 @@ from libc.stdint cimport uint32_t
 
 from sklloss.losses._kernels cimport MultinomialLogLoss, loss_t
 from sklloss.linear_model._adaptive cimport Coordinates
-from sklloss.linear_model._rows cimport _prefetch, _prefetch_range, _sqnorm, index_t
+from sklloss.linear_model._rows cimport (
+    _dot,
+    _dot_sq,
+    _prefetch,
+    _prefetch_range,
+    _sqnorm,
+    _sum,
+    index_t,
+)
 from sklloss.linear_model._settings cimport ADAGRAD, PA1, Settings
 from sklloss.linear_model._steps cimport _shifted, _step, _step_multinomial
 from sklloss.linear_model._weights cimport Output
@@ -48,8 +56,9 @@ ctypedef struct Epoch:
     const void* X_indices       # a CSR matrix's indices (NULL: dense)
     const void* X_indptr        # and indptr
     bint sparse
-    const void* y               # targets, or class numbers
-    const void* sw              # sample weights
+    const void* y               # targets, or class numbers, in the order of `order`
+                                # (y[r] is row order[r]'s: see _gather)
+    const void* sw              # sample weights, idem; NULL: all 1
     const double* pos_label     # per output: its positive class (classification)
     const double* weight_pos    # per output: the weight of its positive class's rows
     const double* weight_neg    # per output: the weight of the other rows
@@ -59,6 +68,66 @@ ctypedef struct Epoch:
     bint check_signals          # look for Ctrl-C (the main thread's first group)
     int* interrupted            # set to 1 when a signal arrived (shared by groups)
     double* scratch             # 3 K doubles for a multi-class loss, else NULL
+
+
+cdef inline void _prefetch_ahead(const Py_ssize_t* order, Py_ssize_t n_rows, Py_ssize_t r,
+                                 const floating* X_data, const index_t* X_indices,
+                                 const index_t* X_indptr, bint sparse,
+                                 Py_ssize_t d) noexcept nogil:
+    """Prefetch the rows ahead of row r of `order`. Shuffled rows miss the cache:
+    fetch ahead, in two stages for a CSR row, whose address is itself in memory: the
+    far row's row pointer first, then the near row's values and indices."""
+    cdef Py_ssize_t ahead = r + 2 * PREFETCH_AHEAD, next_row, nnz
+    if sparse and ahead < n_rows:
+        _prefetch(X_indptr + order[ahead])
+    ahead = r + PREFETCH_AHEAD
+    if ahead < n_rows:
+        next_row = order[ahead]
+        if sparse:
+            nnz = X_indptr[next_row + 1] - X_indptr[next_row]
+            _prefetch_range(X_data + X_indptr[next_row], nnz * sizeof(floating))
+            _prefetch_range(X_indices + X_indptr[next_row], nnz * sizeof(index_t))
+        else:
+            _prefetch_range(X_data + next_row * d, d * sizeof(floating))
+
+
+cdef inline void _gather(const Py_ssize_t* order, Py_ssize_t n_rows, const floating* values,
+                         floating* in_order) noexcept nogil:
+    """in_order[r] = values[order[r]]: a row's target and weight, read where the epoch
+    reaches it in one pass of independent loads (the CPU overlaps their misses)
+    instead of two more cache misses in every step; the epoch then reads them
+    sequentially (for tall narrow X they cost as much as the row itself)."""
+    cdef Py_ssize_t r
+    for r in range(n_rows):
+        in_order[r] = values[order[r]]
+
+
+cdef inline double _read_rows(const Py_ssize_t* order, Py_ssize_t n_rows,
+                              const floating* X_data, const index_t* X_indices,
+                              const index_t* X_indptr, bint sparse,
+                              Py_ssize_t d) noexcept nogil:
+    """The floor of an epoch: every row of `order` read once, in that order, with the
+    epoch's prefetching, and nothing else (the sum of the values, and of the indices
+    of a CSR row, so that no read can be left out)."""
+    cdef Py_ssize_t r, i, j, nnz
+    cdef const floating* x
+    cdef const index_t* idx
+    cdef double total = 0.0
+    cdef index_t index_total = 0
+    for r in range(n_rows):
+        i = order[r]
+        _prefetch_ahead(order, n_rows, r, X_data, X_indices, X_indptr, sparse, d)
+        if sparse:
+            x = X_data + X_indptr[i]
+            idx = X_indices + X_indptr[i]
+            nnz = X_indptr[i + 1] - X_indptr[i]
+            for j in range(nnz):
+                index_total += idx[j]
+        else:
+            x = X_data + i * d
+            nnz = d
+        total += _sum(x, nnz)
+    return total + index_total
 
 
 cdef inline int _check_signals() noexcept with gil:
@@ -99,10 +168,11 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
     cdef bint check_signals = e.check_signals
     cdef int* interrupted = e.interrupted
     cdef double* scratch = e.scratch
-    cdef Py_ssize_t r, i, k, nnz, j, ahead, next_row, yi, learned = 0
+    cdef Py_ssize_t r, i, k, nnz, j, yi, learned = 0
     cdef const floating* x
     cdef const index_t* idx = NULL
-    cdef double xsq, yk, cw, t
+    cdef double xsq, yk, cw, t, dot, y_r, sw_r
+    cdef bint per_coordinate = s.learning_rate >= ADAGRAD
     cdef Output* o
     cdef floating* aw = NULL
     cdef floating* qk = NULL
@@ -115,25 +185,9 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
             if interrupted[0]:
                 return learned
         i = order[r]
-        # Shuffled rows miss the cache: fetch ahead. Two stages, because a CSR row's
-        # address is itself in memory: the far row's label, weight and row pointer
-        # first, then the near row's values (and indices).
-        ahead = r + 2 * PREFETCH_AHEAD
-        if ahead < n_rows:
-            next_row = order[ahead]
-            _prefetch(y + next_row)
-            _prefetch(sw + next_row)
-            if sparse:
-                _prefetch(X_indptr + next_row)
-        ahead = r + PREFETCH_AHEAD
-        if ahead < n_rows:
-            next_row = order[ahead]
-            if sparse:
-                nnz = X_indptr[next_row + 1] - X_indptr[next_row]
-                _prefetch_range(X_data + X_indptr[next_row], nnz * sizeof(floating))
-                _prefetch_range(X_indices + X_indptr[next_row], nnz * sizeof(index_t))
-            else:
-                _prefetch_range(X_data + next_row * d, d * sizeof(floating))
+        _prefetch_ahead(order, n_rows, r, X_data, X_indices, X_indptr, sparse, d)
+        y_r = y[r]
+        sw_r = 1.0 if sw == NULL else sw[r]
         if sparse:
             x = X_data + X_indptr[i]
             idx = X_indices + X_indptr[i]
@@ -142,9 +196,15 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
             x = X_data + i * d
             nnz = d
         # ||x||^2, once per row for all outputs: the norm of w is kept up to date
-        # from it, and the passive-aggressive steps divide by it
-        # (the per-coordinate schedules need neither)
-        xsq = _sqnorm(x, nnz) if s.learning_rate < ADAGRAD else 0.0
+        # from it, and the passive-aggressive steps divide by it (the
+        # per-coordinate schedules need neither). Computed in the pass of the first
+        # output's dot product, but first for PA-I (which skips zero rows) and a
+        # multi-class loss (whose step computes the dot products).
+        xsq = -1.0
+        if per_coordinate:
+            xsq = 0.0
+        elif s.learning_rate == PA1 or loss_t is MultinomialLogLoss:
+            xsq = _sqnorm(x, nnz)
         work += ROW_COST + nnz * (k_end - k_begin)
         if s.learning_rate == PA1 and xsq == 0.0:
             # scikit-learn skips a zero row entirely under PA-I (t does not advance)
@@ -152,10 +212,10 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
         t = t0 + learned
         learned += 1
         if loss_t is MultinomialLogLoss:
-            yi = <Py_ssize_t>y[i]
+            yi = <Py_ssize_t>y_r
             _step_multinomial(s, outs, k_end, coef, avg_coef, q, e.coordinates, d, x,
                               idx if sparse else <const index_t*>NULL, nnz, xsq, yi,
-                              weight_pos[yi] * sw[i], t, scratch, scratch + k_end,
+                              weight_pos[yi] * sw_r, t, scratch, scratch + k_end,
                               scratch + 2 * k_end)
         else:
             for k in range(k_begin, k_end):
@@ -163,21 +223,30 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
                 if not o.active:
                     continue
                 if s.classification:
-                    if y[i] == pos_label[k]:
+                    if y_r == pos_label[k]:
                         yk = 1.0
                         cw = weight_pos[k]
                     else:
                         yk = -1.0
                         cw = weight_neg[k]
                 else:
-                    yk = y[i]
+                    yk = y_r
                     cw = 1.0
                 if avg_coef != NULL:
                     aw = avg_coef + k * d
                 if q != NULL:
                     qk = q + k * d
+                if per_coordinate:
+                    dot = 0.0
+                elif xsq < 0.0:
+                    dot = _dot_sq(coef + k * d, x, idx if sparse else <const index_t*>NULL,
+                                  nnz, &xsq)
+                else:
+                    dot = _dot(coef + k * d, x, idx if sparse else <const index_t*>NULL,
+                               nnz)
                 _step(loss, s, o, coef + k * d, aw, qk, _shifted(e.coordinates, k * d), d, x,
-                      idx if sparse else <const index_t*>NULL, nnz, xsq, yk, cw, sw[i], t)
+                      idx if sparse else <const index_t*>NULL, nnz, xsq, dot, yk, cw,
+                      sw_r, t)
     return learned
 
 

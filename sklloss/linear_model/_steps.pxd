@@ -113,8 +113,11 @@ cdef inline void _add_penalty(const Settings* s, Output* o) noexcept nogil:
 cdef inline void _step(loss_t loss, const Settings* s, Output* o,
                        floating* w, floating* aw, floating* q, Coordinates c, Py_ssize_t d,
                        const floating* x, const index_t* idx, Py_ssize_t nnz,
-                       double xsq, double yk, double class_weight, double sample_weight,
-                       double t) noexcept nogil:
+                       double xsq, double dot, double yk, double class_weight,
+                       double sample_weight, double t) noexcept nogil:
+    """One step of output o on row x of target yk. `dot` is <v, x> of its stored
+    weights (the caller computes it, with ||x||^2 in the same pass), unused by the
+    per-coordinate schedules, which compute their own."""
     cdef double p_lin, p, eta, value, dloss, update, row_norm
 
     if s.learning_rate >= ADAGRAD:
@@ -129,7 +132,8 @@ cdef inline void _step(loss_t loss, const Settings* s, Output* o,
                         _clip_dloss(dloss) * class_weight * sample_weight, t, True)
         return
 
-    p = _raw(s, o, w, x, idx, nnz, &p_lin)
+    p_lin = dot * o.wscale
+    p = _in_range(s, o, p_lin + o.intercept)
     eta = _eta(s, o, t)
     value = loss_grad_of(loss, yk, p, &dloss)
     o.sumloss += value
