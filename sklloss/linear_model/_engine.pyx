@@ -651,8 +651,13 @@ def read_rows(const floating[::1] X_data, const index_t[::1] X_indices,
     cdef const index_t* indptr_ptr = &X_indptr[0] if X_indptr.shape[0] > 0 else NULL
     cdef Py_ssize_t n = order.shape[0]
     cdef double total
-    if sparse and X_indptr.shape[0] < 1:
+    cdef Py_ssize_t n_rows = X_indptr.shape[0] - 1 if sparse else (
+        X_data.shape[0] // n_features if n_features > 0 else 0)
+    if sparse and n_rows < 0:
         raise ValueError("A CSR matrix needs its indptr.")
+    order_array = np.asarray(order)
+    if n == 0 or order_array.min() < 0 or order_array.max() >= n_rows:
+        raise ValueError(f"order must hold row numbers of X, in [0, {n_rows}).")
     with nogil:
         total = _read_rows(&order[0], n, &X_data[0], ind_ptr, indptr_ptr, sparse,
                            n_features)

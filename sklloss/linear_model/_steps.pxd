@@ -69,11 +69,11 @@ cdef inline double _bounded_log_step(const Settings* s, double update,
     return update
 
 
-cdef inline double _raw(const Settings* s, Output* o, const floating* w,
-                        const floating* x, const index_t* idx, Py_ssize_t nnz,
+cdef inline double _raw(const Settings* s, Output* o, double dot,
                         double* p_lin) noexcept nogil:
-    """The raw prediction <w, x> + b; stores <w, x> in p_lin."""
-    p_lin[0] = _dot(w, x, idx, nnz) * o.wscale
+    """The raw prediction <w, x> + b from dot = <v, x> of the stored weights
+    (w = wscale v); stores <w, x> in p_lin."""
+    p_lin[0] = dot * o.wscale
     return _in_range(s, o, p_lin[0] + o.intercept)
 
 
@@ -132,8 +132,7 @@ cdef inline void _step(loss_t loss, const Settings* s, Output* o,
                         _clip_dloss(dloss) * class_weight * sample_weight, t, True)
         return
 
-    p_lin = dot * o.wscale
-    p = _in_range(s, o, p_lin + o.intercept)
+    p = _raw(s, o, dot, &p_lin)
     eta = _eta(s, o, t)
     value = loss_grad_of(loss, yk, p, &dloss)
     o.sumloss += value
@@ -192,7 +191,7 @@ cdef inline void _step_multinomial(const Settings* s, Output* outs, Py_ssize_t K
                             _clip_dloss(grad[k]) * weight, t, False)
         return
     for k in range(K):
-        raw[k] = _raw(s, &outs[k], coef + k * d, x, idx, nnz, &p_lin[k])
+        raw[k] = _raw(s, &outs[k], _dot(coef + k * d, x, idx, nnz), &p_lin[k])
     loss = loss_grad_multinomial_log_loss(raw, K, y, grad)
     outs[0].sumloss += loss
     outs[0].objective += loss
