@@ -487,6 +487,9 @@ INTERRUPT_CHILD = textwrap.dedent("""
         X.sum_duplicates()
         y = np.arange(n) % 50  # 50 classes: one epoch takes seconds
         model, call = SGDClassifier(random_state=0), "partial_fit"
+    elif case == "binary n_jobs=2":  # one output, its rows gathered by a second thread
+        X = rng.standard_normal((200_000, 50)); y = (X[:, 0] > 0).astype(int)
+        model, call = SGDClassifier(random_state=0, n_jobs=2), "fit"
     else:  # wide rows, 100 classes, two threads: 2M multiply-adds per row
         X = rng.standard_normal((1000, 20_000), dtype=np.float32)
         y = np.arange(1000) % 100
@@ -504,7 +507,8 @@ INTERRUPT_CHILD = textwrap.dedent("""
                           "unchanged": snapshot_equal(vars(model), before)}), flush=True)
 """)
 
-@pytest.mark.parametrize("case", ["dense fit", "CSR partial_fit", "wide multi-class n_jobs=2"])
+@pytest.mark.parametrize("case", ["dense fit", "CSR partial_fit", "binary n_jobs=2",
+                                  "wide multi-class n_jobs=2"])
 def test_ctrl_c_stops_a_long_fit_quickly_and_changes_nothing(case, tmp_path):
     # (run from tmp_path: from the source tree, `import sklloss` would find the
     # uncompiled package rather than the installed one)
@@ -584,6 +588,68 @@ def test_n_jobs_does_not_change_the_result(multiclass, params):
                for n_jobs in (1, 2, 3, -1, None)]
     for other in results[1:]:
         _assert_same_model(other, results[0])
+
+
+def _one_output_jobs():
+    """Fits of one output (or one multinomial model): (estimator, X, y), dense and CSR
+    (rows of 0 to 60 non-zeros, some empty), float64 and float32."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 40))
+    y = (X[:, 0] + 0.5 * rng.standard_normal(3000) > 0).astype(int)
+    y_reg = X @ np.linspace(-1, 1, 40) + rng.standard_normal(3000)
+    X_csr = sp.random(3000, 5000, density=0.006, format="csr", random_state=0,
+                      data_rvs=rng.standard_normal)
+    X_csr[::7] = 0.0  # empty rows
+    X_csr.eliminate_zeros()
+    y_csr = (np.asarray(X_csr.sum(axis=1)).ravel() > 0).astype(int)
+    weights = rng.uniform(0.5, 2.0, 3000)
+    return [
+        (SGDClassifier(loss="hinge", random_state=0), X, y, None),
+        (SGDClassifier(loss="log_loss", average=10, random_state=1), X.astype(np.float32),
+         y, weights),
+        (SGDClassifier(penalty="elasticnet", early_stopping=True, random_state=2), X_csr,
+         y_csr, None),
+        (SGDClassifier(learning_rate="pa1", loss="hinge", random_state=3), X_csr, y_csr,
+         weights),
+        (SGDClassifier(loss="multinomial_log_loss", random_state=4), X, y % 2 + (X[:, 1] > 0),
+         None),
+        (SGDClassifier(learning_rate="adagrad", random_state=5), X_csr.astype(np.float32),
+         y_csr, None),
+        (SGDRegressor(random_state=6), X, y_reg, weights),
+        (SGDRegressor(loss="huber", penalty="l1", random_state=7), X_csr, y_csr * 2.0, None),
+        (SGDRegressor(loss="poisson", learning_rate="normalized_adagrad", random_state=8),
+         X_csr, y_csr + 1.0, None),
+    ]
+
+
+@pytest.mark.parametrize("job", range(9))
+def test_n_jobs_2_for_one_output_is_bit_identical(job, monkeypatch):
+    # a single output's epoch in two threads (its rows gathered in blocks by the
+    # second): forced on this small X, whose rows make 10 to 40 blocks, so that every
+    # kind of step runs on gathered blocks and on blocks read from X
+    estimator, X_job, y_job, weights = _one_output_jobs()[job]
+    estimator.set_params(max_iter=8, tol=None)
+    one = _quiet(clone(estimator).set_params(n_jobs=1).fit, X_job, y_job,
+                 sample_weight=weights)
+    monkeypatch.setattr(_engine, "PIPELINE_MIN_BYTES", 0)
+    for _ in range(3):  # (which thread reads which block varies from run to run)
+        two = _quiet(clone(estimator).set_params(n_jobs=2).fit, X_job, y_job,
+                     sample_weight=weights)
+        _assert_same_model(two, one)
+    if hasattr(one, "predict_proba"):
+        np.testing.assert_array_equal(two.predict_proba(X_job[:50]),
+                                      one.predict_proba(X_job[:50]))
+
+
+def test_n_jobs_2_for_one_output_on_x_above_the_threshold():
+    # the default threshold (8 MB): a 9.6 MB X is gathered by the second thread
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30_000, 40))
+    y = X @ np.linspace(-1, 1, 40)
+    one = SGDRegressor(max_iter=3, tol=None, random_state=0).fit(X, y)
+    two = SGDRegressor(max_iter=3, tol=None, random_state=0, n_jobs=2).fit(X, y)
+    _assert_same_model(two, one)
+    assert one.score(X, y) > 0.99
 
 
 def test_fits_in_threads_equal_fits_one_after_another(multiclass):

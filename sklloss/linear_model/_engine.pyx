@@ -42,7 +42,7 @@
 # virtual call.
 
 from cython cimport floating
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, prange, threadid
 from libc.float cimport DBL_MAX, FLT_MAX
 from libc.math cimport INFINITY, sqrt
 from libc.stdint cimport int32_t, int64_t, uint32_t
@@ -59,8 +59,16 @@ from sklloss.linear_model._epoch cimport (
     Epoch,
     _check_signals,
     _epoch,
+    HAVE_ATOMICS,
+    SLOTS,
+    BLOCK_BYTES,
+    Pipeline,
     _gather,
+    _gather_blocks,
     _read_rows,
+    _load_acquire,
+    _store_release,
+    _team_size,
     _shuffle,
     _training_rows,
 )
@@ -119,6 +127,12 @@ ctypedef fused precision_t:
 cdef enum:
     WRONG_OUTPUTS = -2  # a multi-class kernel for single outputs, or the reverse
 
+# A second thread for one output's epoch (n_jobs >= 2, but one group of outputs):
+# the Pipeline of _epoch.pxd, for X of PIPELINE_MIN_BYTES or more (smaller, X stays
+# in the cache from one epoch to the next, and copying its rows only costs;
+# benchmarks/floor.py measures both).
+PIPELINE_MIN_BYTES = 1 << 23
+
 
 cdef Py_ssize_t with_loss(loss_t loss, const precision_t* precision,
                           Epoch* job) noexcept nogil:
@@ -157,6 +171,48 @@ cdef inline Py_ssize_t _run_epoch(int code, const LossParams* params, Epoch* job
             return switch_loss(code, params, <const Float64Int32*>NULL, job)
         else:
             return switch_loss(code, params, <const Float64Int64*>NULL, job)
+
+
+cdef inline Py_ssize_t _pipelined_epoch(int code, const LossParams* params,
+                                       const Epoch* job, Pipeline* p,
+                                       const Py_ssize_t* identity,
+                                       const floating* precision,
+                                       const index_t* index_type) noexcept nogil:
+    """The epoch's thread of a Pipeline: `job`'s epoch, block by block, each on its
+    gathered copy or on X (the same rows in the same order, the same steps: the
+    result of `job`'s epoch, bit for bit). Returns the rows learned from (or a loss
+    error); marks the pipeline stopped."""
+    cdef Epoch block = job[0]
+    cdef Py_ssize_t b, slot, begin, got, learned = 0
+    for b in range(p.n_blocks):
+        begin = b * p.block_rows
+        slot = b % SLOTS
+        if _load_acquire(&p.ready[slot]) == b + 1:  # (gathered)
+            block.order = identity
+            block.X_data = <floating*>p.values + slot * p.slot_values
+            if job.sparse:
+                block.X_indices = <index_t*>p.indices + slot * p.slot_values
+                block.X_indptr = <index_t*>p.indptr + slot * (p.block_rows + 1)
+        else:
+            block.order = job.order + begin
+            block.X_data = job.X_data
+            block.X_indices = job.X_indices
+            block.X_indptr = job.X_indptr
+        block.y = <const floating*>job.y + begin
+        if job.sw != NULL:
+            block.sw = <const floating*>job.sw + begin
+        block.n_rows = min(p.block_rows, p.n_rows - begin)
+        block.t0 = job.t0 + learned
+        got = _run_epoch(code, params, &block, precision, index_type)
+        if got < 0:
+            learned = got
+            break
+        learned += got
+        _store_release(&p.consumed, b + 1)
+        if job.interrupted[0]:
+            break
+    _store_release(&p.stop, 1)
+    return learned
 
 
 cdef int _raise_pending() except -1:
@@ -245,6 +301,36 @@ cdef object _run(EngineSettings settings, Settings* s,
         scratch = np.empty((K, d), dtype=np.asarray(coef).dtype)
     # a multi-class model's outputs depend on each other at every row: one thread
     n_groups = 1 if multiclass else max(1, min(n_threads, K))
+    # one group, and a thread to spare: the rows are gathered in a second thread
+    # (Pipeline), for X large enough to gain from it
+    cdef Py_ssize_t x_bytes = X_data.shape[0] * sizeof(floating) + (
+        X_indices.shape[0] * sizeof(index_t) if sparse else 0)
+    cdef bint pipelined = (HAVE_ATOMICS and n_groups == 1 and n_threads >= 2
+                           and x_bytes >= PIPELINE_MIN_BYTES)
+    cdef Pipeline pipeline
+    cdef Py_ssize_t row_values = 1
+    pipeline.block_rows = pipeline.slot_values = 1
+    if pipelined:
+        # a slot holds block_rows of the longest rows
+        row_values = d if not sparse else max(1, int(np.diff(np.asarray(X_indptr)).max()))
+        pipeline.block_rows = max(1, BLOCK_BYTES // (row_values * (
+            sizeof(floating) + (sizeof(index_t) if sparse else 0))))
+        pipeline.slot_values = pipeline.block_rows * row_values
+    block_values = np.empty(SLOTS * pipeline.slot_values if pipelined else 1,
+                            dtype=np.asarray(coef).dtype)
+    index_dtype = np.asarray(X_indices).dtype
+    cdef index_t[::1] block_indices = np.empty(
+        SLOTS * pipeline.slot_values if pipelined and sparse else 1, dtype=index_dtype)
+    cdef index_t[::1] block_indptr = np.empty(
+        SLOTS * (pipeline.block_rows + 1) if pipelined and sparse else 1, dtype=index_dtype)
+    cdef floating[::1] block_values_view = block_values
+    cdef Py_ssize_t[::1] identity = np.arange(pipeline.block_rows if pipelined else 1,
+                                              dtype=np.intp)
+    cdef Py_ssize_t[::1] work = np.zeros(n_groups, dtype=np.intp)
+    if pipelined:
+        pipeline.values = &block_values_view[0]
+        pipeline.indices = &block_indices[0] if sparse else NULL
+        pipeline.indptr = &block_indptr[0] if sparse else NULL
     # (a buffer per thread for the sparse rows of the per-coordinate schedules)
     buffers = np.empty(n_groups * 5 * (longest + 1) if per_coordinate and sparse else 1)
     jobs = <Epoch*>malloc(n_groups * sizeof(Epoch))
@@ -279,6 +365,7 @@ cdef object _run(EngineSettings settings, Settings* s,
         jobs[g].check_signals = main_thread and g == 0
         jobs[g].interrupted = &interrupted
         jobs[g].scratch = &scratch_array[0] if multiclass else NULL
+        jobs[g].work = &work[g]
     objective_curve = []
     score_curve = []
     try:
@@ -318,7 +405,28 @@ cdef object _run(EngineSettings settings, Settings* s,
                 for g in range(n_groups):
                     jobs[g].n_rows = n_rows
                     jobs[g].t0 = t
-                if n_groups == 1:
+                if pipelined:
+                    pipeline.order = rows
+                    pipeline.n_rows = n_rows
+                    pipeline.n_blocks = (n_rows + pipeline.block_rows - 1) // pipeline.block_rows
+                    pipeline.consumed = pipeline.stop = 0
+                    for j in range(SLOTS):
+                        pipeline.ready[j] = 0
+                    with parallel(num_threads=2):
+                        if threadid() == 0:
+                            if _team_size() < 2:
+                                # (no second thread after all: the plain epoch)
+                                learned[0] = _run_epoch(code, &params, &jobs[0],
+                                                        <floating*>NULL, <index_t*>NULL)
+                            else:
+                                learned[0] = _pipelined_epoch(
+                                    code, &params, &jobs[0], &pipeline, &identity[0],
+                                    <floating*>NULL, <index_t*>NULL)
+                        else:
+                            _gather_blocks(&pipeline, &X_data[0], ind_ptr, indptr_ptr,
+                                           sparse, d)
+                    n_learned = learned[0]
+                elif n_groups == 1:
                     n_learned = _run_epoch(code, &params, &jobs[0], <floating*>NULL,
                                            <index_t*>NULL)
                 else:

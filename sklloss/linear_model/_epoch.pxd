@@ -9,6 +9,7 @@
 
 from cython cimport floating
 from libc.stdint cimport uint32_t
+from libc.string cimport memcpy
 
 from sklloss.losses._kernels cimport MultinomialLogLoss, loss_t
 from sklloss.linear_model._adaptive cimport Coordinates
@@ -29,6 +30,49 @@ cdef extern from "Python.h":
     # Declared without an exception clause: the caller decides what to do.
     int _PyErr_CheckSignals "PyErr_CheckSignals"()
 
+cdef extern from *:
+    """
+    /* The two threads of one output's epoch (Pipeline): acquire/release atomics
+       order a block's gathered rows before its "ready" mark, and the epoch's use of
+       a slot before the slot's next block. Without GCC's or clang's atomics the
+       pipeline is not used (SKLLOSS_HAVE_ATOMICS). */
+    #if defined(__GNUC__) || defined(__clang__)
+    #define SKLLOSS_HAVE_ATOMICS 1
+    #define SKLLOSS_LOAD_ACQUIRE(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+    #define SKLLOSS_STORE_RELEASE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+    #else
+    #define SKLLOSS_HAVE_ATOMICS 0
+    #define SKLLOSS_LOAD_ACQUIRE(p) (*(p))
+    #define SKLLOSS_STORE_RELEASE(p, v) (*(p) = (v))
+    #endif
+    #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+    #define SKLLOSS_PAUSE() __builtin_ia32_pause()
+    #else
+    #define SKLLOSS_PAUSE() ((void)0)
+    #endif
+    #if defined(__unix__) || defined(__APPLE__)
+    #include <time.h>
+    static void sklloss_nap(void) {
+        struct timespec nap = {0, 20000};  /* 20 microseconds */
+        nanosleep(&nap, NULL);
+    }
+    #else
+    static void sklloss_nap(void) {}
+    #endif
+    #ifdef _OPENMP
+    #include <omp.h>
+    #define SKLLOSS_TEAM_SIZE() omp_get_num_threads()
+    #else
+    #define SKLLOSS_TEAM_SIZE() 1
+    #endif
+    """
+    bint HAVE_ATOMICS "SKLLOSS_HAVE_ATOMICS"
+    Py_ssize_t _load_acquire "SKLLOSS_LOAD_ACQUIRE"(Py_ssize_t* p) noexcept nogil
+    void _store_release "SKLLOSS_STORE_RELEASE"(Py_ssize_t* p, Py_ssize_t v) noexcept nogil
+    void _pause "SKLLOSS_PAUSE"() noexcept nogil
+    void _nap "sklloss_nap"() noexcept nogil
+    int _team_size "SKLLOSS_TEAM_SIZE"() noexcept nogil
+
 
 cdef enum:
     # Pending signals (Ctrl-C) are looked at after about this much work:
@@ -39,6 +83,11 @@ cdef enum:
     SIGNAL_CHECK_WORK = 1 << 23
     ROW_COST = 256
     PREFETCH_AHEAD = 4  # rows ahead in the shuffled order
+    # The pipeline (n_jobs=2 for one output): blocks of about BLOCK_BYTES of rows,
+    # SLOTS of them gathered at most ahead of the epoch
+    BLOCK_BYTES = 1 << 15
+    SLOTS = 16
+    SPINS_BEFORE_NAP = 1 << 12  # the gathering thread's pauses before it sleeps
 
 
 ctypedef struct Epoch:
@@ -68,6 +117,9 @@ ctypedef struct Epoch:
     bint check_signals          # look for Ctrl-C (the main thread's first group)
     int* interrupted            # set to 1 when a signal arrived (shared by groups)
     double* scratch             # 3 K doubles for a multi-class loss, else NULL
+    Py_ssize_t* work            # the work done since signals were last looked at
+                                # (see SIGNAL_CHECK_WORK), carried from epoch to
+                                # epoch (and block to block of a Pipeline)
 
 
 cdef inline void _prefetch_ahead(const Py_ssize_t* order, Py_ssize_t n_rows, Py_ssize_t r,
@@ -102,32 +154,115 @@ cdef inline void _gather(const Py_ssize_t* order, Py_ssize_t n_rows, const float
         in_order[r] = values[order[r]]
 
 
+cdef inline double _read_row(Py_ssize_t i, const floating* X_data,
+                             const index_t* X_indices, const index_t* X_indptr,
+                             bint sparse, Py_ssize_t d) noexcept nogil:
+    """Row i of X read whole: the sum of its values (and of a CSR row's indices), so
+    that no read can be left out."""
+    cdef Py_ssize_t j, nnz, index_total = 0
+    if sparse:
+        nnz = X_indptr[i + 1] - X_indptr[i]
+        for j in range(nnz):
+            index_total += X_indices[X_indptr[i] + j]
+        return _sum(X_data + X_indptr[i], nnz) + index_total
+    return _sum(X_data + i * d, d)
+
+
 cdef inline double _read_rows(const Py_ssize_t* order, Py_ssize_t n_rows,
                               const floating* X_data, const index_t* X_indices,
                               const index_t* X_indptr, bint sparse,
                               Py_ssize_t d) noexcept nogil:
     """The floor of an epoch: every row of `order` read once, in that order, with the
-    epoch's prefetching, and nothing else (the sum of the values, and of the indices
-    of a CSR row, so that no read can be left out)."""
-    cdef Py_ssize_t r, i, j, nnz
-    cdef const floating* x
-    cdef const index_t* idx
+    epoch's prefetching, and nothing else."""
+    cdef Py_ssize_t r
     cdef double total = 0.0
-    cdef index_t index_total = 0
     for r in range(n_rows):
-        i = order[r]
         _prefetch_ahead(order, n_rows, r, X_data, X_indices, X_indptr, sparse, d)
+        total += _read_row(order[r], X_data, X_indices, X_indptr, sparse, d)
+    return total
+
+
+ctypedef struct Pipeline:
+    # One output's epoch in two threads (n_jobs=2): the rows of `order`, in blocks
+    # of block_rows, are gathered into SLOTS buffers (a contiguous block of dense
+    # rows, or a small CSR matrix) by a second thread while the epoch runs on the
+    # blocks before; the epoch then reads memory in order instead of a row at a
+    # random place in X. The epoch's thread never waits: a block not gathered yet
+    # when it gets there, it reads from X itself (so the two threads share the
+    # reading of X, and a gathering thread that is slow, or not running at all on a
+    # busy machine, only costs its gain); the gathering thread then skips to the
+    # blocks ahead of the epoch. Block g goes in slot g % SLOTS, once the epoch is
+    # done with block g - SLOTS (only the gathering thread writes the slots).
+    const Py_ssize_t* order
+    Py_ssize_t n_rows
+    Py_ssize_t block_rows
+    Py_ssize_t n_blocks
+    void* values                # SLOTS * slot_values values, X's float type
+    void* indices               # CSR: SLOTS * slot_values indices, X's index type
+    void* indptr                # CSR: SLOTS * (block_rows + 1) row pointers, idem
+    Py_ssize_t slot_values
+    Py_ssize_t consumed         # the blocks the epoch is done with
+    Py_ssize_t ready[SLOTS]     # 1 + the block a slot holds once gathered
+    Py_ssize_t stop             # the epoch is over (or interrupted): stop gathering
+
+
+cdef inline void _wait(Py_ssize_t* spins) noexcept nogil:
+    """One pause of the gathering thread, waiting for the epoch (and after a while a
+    sleep instead, should the machine have other work for its core)."""
+    if spins[0] < SPINS_BEFORE_NAP:
+        spins[0] += 1
+        _pause()
+    else:
+        _nap()
+
+
+cdef inline void _gather_block(Pipeline* p, Py_ssize_t g, const floating* X_data,
+                               const index_t* X_indices, const index_t* X_indptr,
+                               bint sparse, Py_ssize_t d) noexcept nogil:
+    """Copy the rows of block g into its slot, with the epoch's prefetching, and mark
+    the slot ready."""
+    cdef Py_ssize_t slot = g % SLOTS, r, i, nnz, at = 0
+    cdef Py_ssize_t begin = g * p.block_rows, end = min(begin + p.block_rows, p.n_rows)
+    cdef floating* values = <floating*>p.values + slot * p.slot_values
+    cdef index_t* indices = NULL
+    cdef index_t* indptr = NULL
+    if sparse:
+        indices = <index_t*>p.indices + slot * p.slot_values
+        indptr = <index_t*>p.indptr + slot * (p.block_rows + 1)
+        indptr[0] = 0
+    for r in range(begin, end):
+        _prefetch_ahead(p.order, p.n_rows, r, X_data, X_indices, X_indptr, sparse, d)
+        i = p.order[r]
         if sparse:
-            x = X_data + X_indptr[i]
-            idx = X_indices + X_indptr[i]
             nnz = X_indptr[i + 1] - X_indptr[i]
-            for j in range(nnz):
-                index_total += idx[j]
+            memcpy(values + at, X_data + X_indptr[i], nnz * sizeof(floating))
+            memcpy(indices + at, X_indices + X_indptr[i], nnz * sizeof(index_t))
+            at += nnz
+            indptr[r - begin + 1] = <index_t>at
         else:
-            x = X_data + i * d
-            nnz = d
-        total += _sum(x, nnz)
-    return total + index_total
+            memcpy(values + (r - begin) * d, X_data + i * d, d * sizeof(floating))
+    _store_release(&p.ready[slot], g + 1)
+
+
+cdef inline void _gather_blocks(Pipeline* p, const floating* X_data,
+                                const index_t* X_indices, const index_t* X_indptr,
+                                bint sparse, Py_ssize_t d) noexcept nogil:
+    """The gathering thread of a Pipeline: block after block ahead of the epoch (the
+    epoch reads the blocks it reaches first itself: block 0, say), each as soon as
+    its slot is free, until the last or until the epoch stops."""
+    cdef Py_ssize_t g = 0, spins
+    while True:
+        g = max(g + 1, _load_acquire(&p.consumed) + 1)
+        if g >= p.n_blocks:
+            return
+        spins = 0
+        while _load_acquire(&p.consumed) < g - SLOTS + 1:
+            if _load_acquire(&p.stop):
+                return
+            _wait(&spins)
+        if _load_acquire(&p.stop):
+            return
+        _gather_block(p, g, X_data, X_indices, X_indptr, sparse, d)
 
 
 cdef inline int _check_signals() noexcept with gil:
@@ -168,7 +303,7 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
     cdef bint check_signals = e.check_signals
     cdef int* interrupted = e.interrupted
     cdef double* scratch = e.scratch
-    cdef Py_ssize_t r, i, k, nnz, j, yi, learned = 0
+    cdef Py_ssize_t r, i, k, nnz, yi, learned = 0
     cdef const floating* x
     cdef const index_t* idx = NULL
     cdef double xsq, yk, cw, t, dot, y_r, sw_r
@@ -176,14 +311,14 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
     cdef Output* o
     cdef floating* aw = NULL
     cdef floating* qk = NULL
-    cdef Py_ssize_t work = 0
+    cdef Py_ssize_t work = e.work[0]
     for r in range(n_rows):
         if work >= SIGNAL_CHECK_WORK:
             work = 0
             if check_signals and _check_signals() != 0:
                 interrupted[0] = 1
             if interrupted[0]:
-                return learned
+                break
         i = order[r]
         _prefetch_ahead(order, n_rows, r, X_data, X_indices, X_indptr, sparse, d)
         y_r = y[r]
@@ -247,6 +382,7 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
                 _step(loss, s, o, coef + k * d, aw, qk, _shifted(e.coordinates, k * d), d, x,
                       idx if sparse else <const index_t*>NULL, nnz, xsq, dot, yk, cw,
                       sw_r, t)
+    e.work[0] = work
     return learned
 
 

@@ -85,9 +85,12 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
     epsilon : float, default=0.1
         Epsilon of 'huber', 'epsilon_insensitive' and 'squared_epsilon_insensitive'.
     n_jobs : int, default=None
-        Threads over which the one-vs-rest classes are split; the result does not
-        depend on it. ``None`` means 1, -1 all processors. (A multinomial model runs
-        in one thread: its classes depend on each other at every row.)
+        Threads for the fit; the result does not depend on it. ``None`` means 1, -1
+        all processors. One-vs-rest classes are split over the threads. A single
+        output (a binary problem) or a multinomial model (whose classes depend on each
+        other at every row) is trained by one thread while a second reads the
+        shuffled rows just ahead of it from memory, for X of 8 MB or more (smaller X
+        stays in the cache, and fits in one thread).
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling and the early-stopping split.
     learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive', 'pa1', 'pa2', \
@@ -399,7 +402,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
                 X[validation_mask], codes[validation_mask], sample_weight[validation_mask],
                 pos_label, multinomial)
         t = getattr(self, "t_", 1.0) if not reset else 1.0
-        n_threads = _n_threads(self.n_jobs, n_outputs)
+        n_threads = _n_threads(self.n_jobs)
         result = self._run_engine(
             plan, X, codes, sample_weight, coef=coef, intercept=intercept,
             average_coef=average_coef, average_intercept=average_intercept,
@@ -623,7 +626,10 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     n_iter_no_change : int, default=5
     warm_start : bool, default=False
     average : bool or int, default=False
-        The meaning of each is that of :class:`SGDClassifier`'s parameter.
+    n_jobs : int, default=None
+        The meaning of each is that of :class:`SGDClassifier`'s parameter. (``n_jobs``
+        is sklloss's: scikit-learn's SGDRegressor has none. With 2 or more, a second
+        thread reads the shuffled rows ahead of the fit's, for X of 8 MB or more.)
 
     Attributes
     ----------
@@ -687,6 +693,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     _parameter_constraints: dict = {
         **_BaseSGD._parameter_constraints,
         "loss": [StrOptions(set(REGRESSION_LOSSES)), BaseLoss],
+        "n_jobs": [Integral, None],
     }
     _allowed_losses = REGRESSION_LOSSES
     _is_classifier = False
@@ -714,6 +721,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         n_iter_no_change=5,
         warm_start=False,
         average=False,
+        n_jobs=None,
     ):
         self.loss = loss
         self.penalty = penalty
@@ -734,6 +742,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         self.n_iter_no_change = n_iter_no_change
         self.warm_start = warm_start
         self.average = average
+        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
@@ -855,7 +864,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             average_coef=average_coef, average_intercept=average_intercept,
             pos_label=_ZERO, weight_pos=_ONE, weight_neg=_ONE,
             validation_mask=validation_mask, validation_score=validation_score,
-            seed=seed, max_iter=max_iter, t=t, n_threads=1,
+            seed=seed, max_iter=max_iter, t=t, n_threads=_n_threads(self.n_jobs),
             keep_step_state=continuing or warm,
             step_scale=1.0 if step_scale is None else step_scale)
         self._commit(result, coef, intercept, average_coef, average_intercept,
@@ -961,12 +970,12 @@ def _equal_labels(classes, classes_):
         return False
 
 
-def _n_threads(n_jobs, n_outputs):
+def _n_threads(n_jobs):
     """The engine's threads for `n_jobs`: this machine's OpenMP threads, so None is one
     and -1 this machine's processors. (joblib's effective_n_jobs would read the active
     joblib backend: inside a GridSearchCV on the Dask backend it reports the whole
     cluster's cores, and every fit on a one-thread worker would start that many
-    threads.) At most one per output."""
+    threads.) The engine uses at most one per output, or two for one output."""
     if n_jobs == 0:
         raise ValueError("n_jobs == 0 has no meaning: use None or 1 for one thread, -1 "
                          "for all processors.")
@@ -974,7 +983,7 @@ def _n_threads(n_jobs, n_outputs):
         n_jobs = 1
     elif n_jobs < 0:
         n_jobs = max(cpu_count() + 1 + n_jobs, 1)
-    return max(1, min(n_jobs, n_outputs))
+    return max(1, n_jobs)
 
 
 class _ValidationAccuracy:
