@@ -642,9 +642,9 @@ def test_n_jobs_2_for_one_output_is_bit_identical(job, monkeypatch):
 
 
 def test_n_jobs_2_for_one_output_on_x_above_the_threshold():
-    # the default threshold (8 MB): a 9.6 MB X is gathered by the second thread
+    # the default threshold (16 MB): a 19.2 MB X is gathered by the second thread
     rng = np.random.default_rng(1)
-    X = rng.standard_normal((30_000, 40))
+    X = rng.standard_normal((60_000, 40))
     y = X @ np.linspace(-1, 1, 40)
     one = SGDRegressor(max_iter=3, tol=None, random_state=0).fit(X, y)
     two = SGDRegressor(max_iter=3, tol=None, random_state=0, n_jobs=2).fit(X, y)

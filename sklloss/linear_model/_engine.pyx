@@ -131,7 +131,7 @@ cdef enum:
 # the Pipeline of _epoch.pxd, for X of PIPELINE_MIN_BYTES or more (smaller, X stays
 # in the cache from one epoch to the next, and copying its rows only costs;
 # benchmarks/floor.py measures both).
-PIPELINE_MIN_BYTES = 1 << 23
+PIPELINE_MIN_BYTES = 1 << 24
 
 
 cdef Py_ssize_t with_loss(loss_t loss, const precision_t* precision,

@@ -87,6 +87,7 @@ cdef enum:
     # SLOTS of them gathered at most ahead of the epoch
     BLOCK_BYTES = 1 << 15
     SLOTS = 16
+    SHUFFLE_AHEAD = 16  # draws of the shuffle made ahead (_shuffle)
     SPINS_BEFORE_NAP = 1 << 12  # the gathering thread's pauses before it sleeps
 
 
@@ -151,6 +152,8 @@ cdef inline void _gather(const Py_ssize_t* order, Py_ssize_t n_rows, const float
     sequentially (for tall narrow X they cost as much as the row itself)."""
     cdef Py_ssize_t r
     for r in range(n_rows):
+        if r + SHUFFLE_AHEAD < n_rows:
+            _prefetch(values + order[r + SHUFFLE_AHEAD])
         in_order[r] = values[order[r]]
 
 
@@ -386,21 +389,38 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
     return learned
 
 
+cdef inline Py_ssize_t _draw(uint32_t* seed, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    """Step i's draw of scikit-learn's shuffle: the row swapped with row i."""
+    if seed[0] == 0:
+        seed[0] = 1
+    seed[0] ^= <uint32_t>(seed[0] << 13)
+    seed[0] ^= <uint32_t>(seed[0] >> 17)
+    seed[0] ^= <uint32_t>(seed[0] << 5)
+    return i + <Py_ssize_t>((seed[0] & 0x7FFFFFFFU) % <uint32_t>(n - i))
+
+
 cdef inline void _shuffle(Py_ssize_t* order, Py_ssize_t n, uint32_t seed) noexcept nogil:
     """scikit-learn's Fisher-Yates shuffle (SequentialDataset.shuffle), draw for draw.
 
     Its generator is the xorshift `our_rand_r` of sklearn/utils/_random.pxd, restarted
     from the same seed at every epoch (the permutations compose). Using it gives the
-    same row order as scikit-learn for the same random_state.
+    same row order as scikit-learn for the same random_state. The draws depend on
+    the seed alone, so they are made SHUFFLE_AHEAD steps early and the entry each
+    will swap is prefetched (a random place in `order`: for a million rows, a cache
+    miss per step otherwise).
     """
-    cdef Py_ssize_t i, j, tmp
+    cdef Py_ssize_t ahead[SHUFFLE_AHEAD]
+    cdef Py_ssize_t i, j, tmp, drawn = 0
+    while drawn < SHUFFLE_AHEAD and drawn < n - 1:
+        ahead[drawn] = _draw(&seed, drawn, n)
+        _prefetch(order + ahead[drawn])
+        drawn += 1
     for i in range(n - 1):
-        if seed == 0:
-            seed = 1
-        seed ^= <uint32_t>(seed << 13)
-        seed ^= <uint32_t>(seed >> 17)
-        seed ^= <uint32_t>(seed << 5)
-        j = i + <Py_ssize_t>((seed & 0x7FFFFFFFU) % <uint32_t>(n - i))
+        j = ahead[i % SHUFFLE_AHEAD]
+        if drawn < n - 1:
+            ahead[drawn % SHUFFLE_AHEAD] = _draw(&seed, drawn, n)
+            _prefetch(order + ahead[drawn % SHUFFLE_AHEAD])
+            drawn += 1
         tmp = order[i]
         order[i] = order[j]
         order[j] = tmp

@@ -88,9 +88,9 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         Threads for the fit; the result does not depend on it. ``None`` means 1, -1
         all processors. One-vs-rest classes are split over the threads. A single
         output (a binary problem) or a multinomial model (whose classes depend on each
-        other at every row) is trained by one thread while a second reads the
-        shuffled rows just ahead of it from memory, for X of 8 MB or more (smaller X
-        stays in the cache, and fits in one thread).
+        other at every row) is trained by one thread while a second gathers the
+        shuffled rows ahead of it into contiguous blocks, for X of 16 MB or more
+        (smaller X stays in the cache, and fits in one thread).
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling and the early-stopping split.
     learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive', 'pa1', 'pa2', \
@@ -629,7 +629,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     n_jobs : int, default=None
         The meaning of each is that of :class:`SGDClassifier`'s parameter. (``n_jobs``
         is sklloss's: scikit-learn's SGDRegressor has none. With 2 or more, a second
-        thread reads the shuffled rows ahead of the fit's, for X of 8 MB or more.)
+        thread gathers the shuffled rows ahead of the fit's, for X of 16 MB or more.)
 
     Attributes
     ----------
