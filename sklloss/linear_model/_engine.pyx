@@ -65,6 +65,7 @@ from sklloss.linear_model._epoch cimport (
     Pipeline,
     _gather,
     _gather_blocks,
+    _prefetch_rows,
     _read_rows,
     _load_acquire,
     _store_release,
@@ -308,6 +309,11 @@ cdef object _run(EngineSettings settings, Settings* s,
     cdef bint pipelined = (HAVE_ATOMICS and n_groups == 1 and n_threads >= 2
                            and x_bytes >= PIPELINE_MIN_BYTES)
     cdef Pipeline pipeline
+    # (a CSR row's bytes on average, with its row pointer)
+    cdef Py_ssize_t distance = _prefetch_rows(
+        (x_bytes // max(X_indptr.shape[0] - 1, 1) + sizeof(index_t)) if sparse
+        else d * sizeof(floating))
+    pipeline.prefetch_rows = distance
     cdef Py_ssize_t row_values = 1
     pipeline.block_rows = pipeline.slot_values = 1
     if pipelined:
@@ -366,6 +372,7 @@ cdef object _run(EngineSettings settings, Settings* s,
         jobs[g].interrupted = &interrupted
         jobs[g].scratch = &scratch_array[0] if multiclass else NULL
         jobs[g].work = &work[g]
+        jobs[g].prefetch_rows = distance
     objective_curve = []
     score_curve = []
     try:
@@ -766,7 +773,10 @@ def read_rows(const floating[::1] X_data, const index_t[::1] X_indices,
     order_array = np.asarray(order)
     if n == 0 or order_array.min() < 0 or order_array.max() >= n_rows:
         raise ValueError(f"order must hold row numbers of X, in [0, {n_rows}).")
+    cdef Py_ssize_t distance = _prefetch_rows(
+        (X_data.shape[0] * sizeof(floating) + X_indices.shape[0] * sizeof(index_t))
+        // max(n_rows, 1) + sizeof(index_t) if sparse else n_features * sizeof(floating))
     with nogil:
         total = _read_rows(&order[0], n, &X_data[0], ind_ptr, indptr_ptr, sparse,
-                           n_features)
+                           n_features, distance)
     return total

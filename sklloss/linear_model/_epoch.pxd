@@ -82,7 +82,11 @@ cdef enum:
     # sooner.
     SIGNAL_CHECK_WORK = 1 << 23
     ROW_COST = 256
-    PREFETCH_AHEAD = 4  # rows ahead in the shuffled order
+    # rows prefetched ahead in the shuffled order: enough for PREFETCH_BYTES, at
+    # least PREFETCH_MIN_ROWS and at most PREFETCH_MAX_ROWS (_prefetch_rows)
+    PREFETCH_BYTES = 1024
+    PREFETCH_MIN_ROWS = 4
+    PREFETCH_MAX_ROWS = 16
     # The pipeline (n_jobs=2 for one output): blocks of about BLOCK_BYTES of rows,
     # SLOTS of them gathered at most ahead of the epoch
     BLOCK_BYTES = 1 << 15
@@ -118,22 +122,32 @@ ctypedef struct Epoch:
     bint check_signals          # look for Ctrl-C (the main thread's first group)
     int* interrupted            # set to 1 when a signal arrived (shared by groups)
     double* scratch             # 3 K doubles for a multi-class loss, else NULL
+    Py_ssize_t prefetch_rows    # rows prefetched ahead (_prefetch_rows)
     Py_ssize_t* work            # the work done since signals were last looked at
                                 # (see SIGNAL_CHECK_WORK), carried from epoch to
                                 # epoch (and block to block of a Pipeline)
 
 
+cdef inline Py_ssize_t _prefetch_rows(Py_ssize_t row_bytes) noexcept nogil:
+    """How many rows of row_bytes (a CSR matrix: on average) to prefetch ahead: short
+    rows take little time each, so more of them must be in flight to hide a cache
+    miss (measured: 12 rows of 10 float64 read 1.5x faster than 4)."""
+    cdef Py_ssize_t rows = PREFETCH_BYTES // max(row_bytes, 1)
+    return min(max(rows, PREFETCH_MIN_ROWS), PREFETCH_MAX_ROWS)
+
+
 cdef inline void _prefetch_ahead(const Py_ssize_t* order, Py_ssize_t n_rows, Py_ssize_t r,
                                  const floating* X_data, const index_t* X_indices,
                                  const index_t* X_indptr, bint sparse,
-                                 Py_ssize_t d) noexcept nogil:
-    """Prefetch the rows ahead of row r of `order`. Shuffled rows miss the cache:
-    fetch ahead, in two stages for a CSR row, whose address is itself in memory: the
-    far row's row pointer first, then the near row's values and indices."""
-    cdef Py_ssize_t ahead = r + 2 * PREFETCH_AHEAD, next_row, nnz
+                                 Py_ssize_t d, Py_ssize_t distance) noexcept nogil:
+    """Prefetch the row `distance` rows ahead of row r of `order`. Shuffled rows miss
+    the cache: fetch ahead, in two stages for a CSR row, whose address is itself in
+    memory: the far row's row pointer first, then the near row's values and
+    indices."""
+    cdef Py_ssize_t ahead = r + 2 * distance, next_row, nnz
     if sparse and ahead < n_rows:
         _prefetch(X_indptr + order[ahead])
-    ahead = r + PREFETCH_AHEAD
+    ahead = r + distance
     if ahead < n_rows:
         next_row = order[ahead]
         if sparse:
@@ -174,13 +188,13 @@ cdef inline double _read_row(Py_ssize_t i, const floating* X_data,
 cdef inline double _read_rows(const Py_ssize_t* order, Py_ssize_t n_rows,
                               const floating* X_data, const index_t* X_indices,
                               const index_t* X_indptr, bint sparse,
-                              Py_ssize_t d) noexcept nogil:
+                              Py_ssize_t d, Py_ssize_t distance) noexcept nogil:
     """The floor of an epoch: every row of `order` read once, in that order, with the
-    epoch's prefetching, and nothing else."""
+    epoch's prefetching (`distance` rows ahead), and nothing else."""
     cdef Py_ssize_t r
     cdef double total = 0.0
     for r in range(n_rows):
-        _prefetch_ahead(order, n_rows, r, X_data, X_indices, X_indptr, sparse, d)
+        _prefetch_ahead(order, n_rows, r, X_data, X_indices, X_indptr, sparse, d, distance)
         total += _read_row(order[r], X_data, X_indices, X_indptr, sparse, d)
     return total
 
@@ -204,6 +218,7 @@ ctypedef struct Pipeline:
     void* indices               # CSR: SLOTS * slot_values indices, X's index type
     void* indptr                # CSR: SLOTS * (block_rows + 1) row pointers, idem
     Py_ssize_t slot_values
+    Py_ssize_t prefetch_rows    # the epoch's prefetch distance (Epoch.prefetch_rows)
     Py_ssize_t consumed         # the blocks the epoch is done with
     Py_ssize_t ready[SLOTS]     # 1 + the block a slot holds once gathered
     Py_ssize_t stop             # the epoch is over (or interrupted): stop gathering
@@ -234,7 +249,8 @@ cdef inline void _gather_block(Pipeline* p, Py_ssize_t g, const floating* X_data
         indptr = <index_t*>p.indptr + slot * (p.block_rows + 1)
         indptr[0] = 0
     for r in range(begin, end):
-        _prefetch_ahead(p.order, p.n_rows, r, X_data, X_indices, X_indptr, sparse, d)
+        _prefetch_ahead(p.order, p.n_rows, r, X_data, X_indices, X_indptr, sparse, d,
+                        p.prefetch_rows)
         i = p.order[r]
         if sparse:
             nnz = X_indptr[i + 1] - X_indptr[i]
@@ -323,7 +339,8 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
             if interrupted[0]:
                 break
         i = order[r]
-        _prefetch_ahead(order, n_rows, r, X_data, X_indices, X_indptr, sparse, d)
+        _prefetch_ahead(order, n_rows, r, X_data, X_indices, X_indptr, sparse, d,
+                        e.prefetch_rows)
         y_r = y[r]
         sw_r = 1.0 if sw == NULL else sw[r]
         if sparse:
