@@ -158,6 +158,14 @@ cdef inline void _prefetch_ahead(const Py_ssize_t* order, Py_ssize_t n_rows, Py_
             _prefetch_range(X_data + next_row * d, d * sizeof(floating))
 
 
+cdef inline void _prefetch_weights(const floating* w, const index_t* X_indices,
+                                   const index_t* X_indptr, Py_ssize_t i) noexcept nogil:
+    """Prefetch the weights w that CSR row i updates."""
+    cdef Py_ssize_t j
+    for j in range(X_indptr[i], X_indptr[i + 1]):
+        _prefetch(w + X_indices[j])
+
+
 cdef inline void _gather(const Py_ssize_t* order, Py_ssize_t n_rows, const floating* values,
                          floating* in_order) noexcept nogil:
     """in_order[r] = values[order[r]]: a row's target and weight, read where the epoch
@@ -331,6 +339,8 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
     cdef floating* aw = NULL
     cdef floating* qk = NULL
     cdef Py_ssize_t work = e.work[0]
+    cdef Py_ssize_t half_distance = max(1, e.prefetch_rows // 2)
+    cdef bint one_output = k_end - k_begin == 1 and loss_t is not MultinomialLogLoss
     for r in range(n_rows):
         if work >= SIGNAL_CHECK_WORK:
             work = 0
@@ -341,6 +351,12 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
         i = order[r]
         _prefetch_ahead(order, n_rows, r, X_data, X_indices, X_indptr, sparse, d,
                         e.prefetch_rows)
+        if sparse and one_output and r + half_distance < n_rows:
+            # a CSR row's weights are at random places in w too: prefetch them for a
+            # row nearer ahead, whose indices have arrived by now (one output only:
+            # for K outputs, K times the row's prefetches cost more than they save)
+            _prefetch_weights(coef + k_begin * d, X_indices, X_indptr,
+                              order[r + half_distance])
         y_r = y[r]
         sw_r = 1.0 if sw == NULL else sw[r]
         if sparse:
