@@ -652,6 +652,25 @@ def test_n_jobs_2_for_one_output_on_x_above_the_threshold():
     assert one.score(X, y) > 0.99
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("d", [1, 3, 10, 33, 1000])
+def test_read_rows_reads_every_value_of_the_rows_it_is_given(dtype, d):
+    # the floor of benchmarks/floor.py: the sum of every value read (and of a CSR
+    # row's indices), in any order, with rows repeated or left out, rows of every
+    # width and alignment
+    rng = np.random.default_rng(d)
+    X = rng.integers(-8, 9, (500, d)).astype(dtype)  # (sums exact in either type)
+    order = rng.integers(0, 500, 700).astype(np.intp)
+    empty = np.empty(0, dtype=np.int32)
+    assert _engine.read_rows(X.ravel(), empty, empty, False, d, order) == X[order].sum()
+    X_csr = sp.csr_matrix(np.where(rng.random(X.shape) < 0.3, X, 0))
+    expected = X_csr[order].sum() + sum(X_csr[i].indices.sum() for i in order)
+    assert _engine.read_rows(X_csr.data, X_csr.indices, X_csr.indptr, True, d,
+                             order) == expected
+    with pytest.raises(ValueError, match="row numbers of X"):
+        _engine.read_rows(X.ravel(), empty, empty, False, d, np.array([0, 500]))
+
+
 def test_fits_in_threads_equal_fits_one_after_another(multiclass):
     jobs = _jobs(*multiclass) * 2
     one_after_another = [_fit(job) for job in jobs]
