@@ -1067,8 +1067,30 @@ def test_multinomial_any_number_of_classes(n_classes, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_infinite_raw_predictions_are_good_input(name, dtype):
+    """The kernels' check flags an infinite raw prediction too (it is the cheaper
+    check); the slow path then finds nothing wrong: no error, and every other
+    sample's results as without it."""
+    rng = np.random.default_rng(17)
+    y, raw = sample(name, 3000, dtype, rng)
+    loss = make_loss(name)
+    with_inf = raw.copy()
+    with_inf[[5, 1700]] = [np.inf, -np.inf]
+    others = np.ones(len(y), dtype=bool)
+    others[[5, 1700]] = False
+    for method in ("loss", "gradient", "loss_gradient"):
+        expected = getattr(loss, method)(y, raw)
+        with np.errstate(all="ignore"):
+            got = getattr(loss, method)(y, with_inf)
+        for got_one, expected_one in zip(np.atleast_2d(got), np.atleast_2d(expected)):
+            assert_array_equal(got_one[others], expected_one[others])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("position", [0, 511, 512, 8191, 8192, 8192 + 513, 19_999])
-@pytest.mark.parametrize("name", ["log_loss", "multinomial_log_loss", "squared_error"])
+@pytest.mark.parametrize("name", ["log_loss", "multinomial_log_loss", "squared_error",
+                                  "hinge"])
 def test_one_bad_element_anywhere_is_found(name, position, dtype):
     """A bad element at the edges of the blocks of exps (512 elements) and of the
     threads' chunks (8192) raises, in every method."""
@@ -1080,11 +1102,11 @@ def test_one_bad_element_anywhere_is_found(name, position, dtype):
     bad_y = y.copy()
     bad_y[position] = np.nan
     cases.append(("y_true contains NaN", bad_y, raw))
-    if name != "squared_error":
+    if name in ("log_loss", "hinge", "multinomial_log_loss"):
         bad_label = y.copy()
         bad_label[position] = 0.5
-        cases.append(("binary loss" if name == "log_loss" else "integer classes",
-                      bad_label, raw))
+        message = "integer classes" if name == "multinomial_log_loss" else "binary loss"
+        cases.append((message, bad_label, raw))
     for message, y_case, raw_case in cases:
         for n_threads in (1, 2):
             for method in (loss.loss, loss.gradient, loss.loss_gradient):

@@ -8,8 +8,9 @@ sklloss.losses declare) and is dispatched by the one switch of _switch.pxi.
 Inputs arrive validated (contiguous, one float dtype, matching lengths) from
 sklloss.losses._loss; what is checked here is what can only be seen element by
 element, in the same pass that computes the result: labels, NaN raw predictions and
-sample weights. A loop only reports whether it saw a bad element; the caller then
-finds which (in numpy: this path is taken only on error) and raises.
+sample weights. A loop only reports whether it saw a bad element (or, for an
+element-wise loss, an infinite raw prediction: see _input_check); the caller then
+finds which (in numpy: this path is taken only then) and raises.
 """
 from cython cimport floating
 from cython.parallel cimport prange
@@ -189,16 +190,49 @@ cdef inline floating _copysign(floating magnitude, floating sign) noexcept nogil
         return copysign(magnitude, sign)
 
 
-cdef inline bint _input_is_bad(loss_t loss, floating y, floating raw) noexcept nogil:
-    """A NaN raw prediction, a non-finite regression target, a binary label outside
-    {-1, 0, +1}. Comparisons combined bitwise, not with ifs, so that the compiler can
-    if-convert and vectorise the loop."""
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+    static inline uint64_t sklloss_bits_f64(double x) {
+        uint64_t bits;
+        memcpy(&bits, &x, sizeof bits);
+        return bits;
+    }
+    static inline uint32_t sklloss_bits_f32(float x) {
+        uint32_t bits;
+        memcpy(&bits, &x, sizeof bits);
+        return bits;
+    }
+    """
+    ctypedef unsigned long long uint64_t
+    ctypedef unsigned int uint32_t
+    uint64_t _bits_f64 "sklloss_bits_f64"(double x) noexcept nogil
+    uint32_t _bits_f32 "sklloss_bits_f32"(float x) noexcept nogil
+
+
+cdef inline floating _input_check(loss_t loss, floating y, floating raw) noexcept nogil:
+    """+0.0 for good input; for bad input (a NaN raw prediction, a non-finite regression
+    target, a binary label outside {-1, 0, +1}) NaN or another nonzero value, and so
+    for an infinite raw prediction, which may be good (the caller tells them apart).
+
+    A loop ORs the bits of these values into one integer, nonzero iff some input may be
+    bad: an OR reduction, which GCC vectorises (a flag from comparisons takes it a
+    narrowing of masks and a blend per vector, a third of the Huber gradient's
+    instructions). x - x is +0.0 for finite x, NaN for NaN and +-inf; NaN + anything is
+    NaN, and a nonzero finite value plus +0.0 stays nonzero."""
     if is_margin_loss(loss):
-        # y^2 - |y| = |y| (|y| - 1) is 0 exactly for y in {-1, 0, +1}; NaN for NaN
-        # and +-inf (inf - inf), so those count as bad too.
-        return (raw != raw) | (y * y - _fabs(y) != 0)
+        # y^2 - |y| = |y| (|y| - 1) is +0.0 exactly for y in {-1, 0, +1}; NaN for NaN
+        # and +-inf (inf - inf), nonzero (or inf) for any other label
+        return (y * y - _fabs(y)) + (raw - raw)
     else:
-        return (raw != raw) | (y - y != 0)  # y - y: NaN for NaN and +-inf, exactly
+        return (y - y) + (raw - raw)
+
+
+cdef inline bint _input_is_bad(loss_t loss, floating y, floating raw) noexcept nogil:
+    """Whether _input_check says the input may be bad."""
+    cdef floating check = _input_check(loss, y, raw)
+    return check != 0 or check != check
 
 
 cdef inline floating _margin_label(floating y) noexcept nogil:
@@ -210,7 +244,7 @@ cdef inline floating _margin_label(floating y) noexcept nogil:
     return _copysign(1, y - <floating>0.5)
 
 
-cdef inline bint _elementwise_one(
+cdef inline floating _elementwise_one(
     mode_t mode,
     loss_t loss,
     const floating* y_true,
@@ -219,10 +253,11 @@ cdef inline bint _elementwise_one(
     floating* gradient_out,
     Py_ssize_t i,
 ) noexcept nogil:
-    """Store the loss and/or derivative of sample i; True if its input is bad."""
+    """Store the loss and/or derivative of sample i; returns _input_check of its
+    input."""
     cdef floating y = y_true[i]
     cdef floating raw_i = raw[i]
-    cdef bint bad = _input_is_bad(loss, y, raw_i)
+    cdef floating check = _input_check(loss, y, raw_i)
     if is_margin_loss(loss):
         y = _margin_label(y)
     if mode_t is LossOnly:
@@ -231,7 +266,7 @@ cdef inline bint _elementwise_one(
         gradient_out[i] = grad_of(loss, y, raw_i)
     else:
         loss_out[i] = loss_grad_of(loss, y, raw_i, &gradient_out[i])
-    return bad
+    return check
 
 
 cdef bint _log_loss_blocks(
@@ -299,12 +334,13 @@ cdef bint _elementwise_chunk(
     Py_ssize_t start,
     Py_ssize_t stop,
 ) noexcept nogil:
-    # A plain loop, with "bad" kept as a conditional select: GCC 12 vectorises that,
-    # but neither an integer OR nor a sum of flags computed from float comparisons
-    # (and a variable assigned in a prange body becomes lastprivate, which also stops
-    # vectorisation: hence chunks, with the prange over them).
+    # A plain loop, the checks ORed as bits (see _input_check; a variable assigned in
+    # a prange body becomes lastprivate, which stops vectorisation: hence chunks, with
+    # the prange over them).
     cdef Py_ssize_t i
     cdef bint bad = False
+    cdef uint64_t bits64 = 0
+    cdef uint32_t bits32 = 0
     if loss_t is LogLoss:
         # exp by blocks: in one pass, libm's exp (double) or the loss's log keeps the
         # loop scalar; in float32 even the derivative alone ran 0.6x the speed of
@@ -313,8 +349,13 @@ cdef bint _elementwise_chunk(
                                start, stop)
     else:
         for i in range(start, stop):
-            bad = True if _elementwise_one(mode, loss, y_true, raw, loss_out,
-                                           gradient_out, i) else bad
+            if floating is double:
+                bits64 = bits64 | _bits_f64(_elementwise_one(
+                    mode, loss, y_true, raw, loss_out, gradient_out, i))
+            else:
+                bits32 = bits32 | _bits_f32(_elementwise_one(
+                    mode, loss, y_true, raw, loss_out, gradient_out, i))
+        bad = bits64 != 0 or bits32 != 0
     # Weights in a second pass over the chunk, still in cache: it keeps the loop above
     # identical for the weighted and the unweighted case.
     if sample_weight != NULL:
@@ -453,6 +494,7 @@ cdef bint _multinomial_blocks(
     cdef Py_ssize_t b, first, n_rows, i, row, k, label, argmax
     cdef floating m, rest, value
     cdef const floating* raw_row
+    cdef const floating* weight = NULL
     cdef floating* gradient_row
     cdef bint bad = False
     cdef bint bad_row
@@ -481,9 +523,10 @@ cdef bint _multinomial_blocks(
                     gradient_row[k] = terms[i * n_classes + k]
                 _multinomial_gradient_from_terms(gradient_row, n_classes, label, argmax,
                                                  rest)
+            if sample_weight != NULL:
+                weight = sample_weight + row
             bad = True if _multinomial_finish(
-                y_true[row], n_classes,
-                NULL if sample_weight == NULL else sample_weight + row,
+                y_true[row], n_classes, weight,
                 NULL if loss_out == NULL else loss_out + row,
                 gradient_row, bad_row, value) else bad
     return bad
@@ -598,10 +641,11 @@ def compute(
 
     `raw_prediction` (and `gradient_out`) hold n_outputs values per sample, in C
     order. `loss_out` or `gradient_out` (or both) receive the results; the other may
-    be None. Returns True when some input was bad (a NaN raw prediction, a
+    be None. Returns True when some input may be bad (a NaN raw prediction, a
     non-finite target, a label the loss does not take, a non-finite weight, an
-    infinite raw prediction of the multinomial loss): the caller must then find
-    which and raise, the outputs are not to be used.
+    infinite raw prediction of the multinomial loss; and, for an element-wise loss,
+    an infinite raw prediction, which is good): the caller must then find which and
+    raise, the outputs are not to be used unless it finds none.
     """
     cdef ArrayJob job
     cdef LossParams params
