@@ -892,34 +892,230 @@ def test_log_loss_gradient_keeps_tiny_values(dtype, z):
     assert gradient == LogLoss().loss_gradient(y, raw)[1][0]
 
 
-@pytest.mark.parametrize("dtype, low, high", [(np.float32, -110.0, 95.0),
-                                              (np.float64, -760.0, 720.0)])
-def test_kernel_exp_accuracy(dtype, low, high):
-    """The kernels' exp (a polynomial in float32) against exp in long double."""
-    from sklloss.losses._kernels import _exp_array
-
-    rng = np.random.default_rng(11)
-    x = np.concatenate([np.linspace(low, high, 400_001),
-                        rng.uniform(-20, 20, 200_000)]).astype(dtype)
-    out = np.empty_like(x)
-    _exp_array(x, out)
+def _exp_ulps(x, out, dtype):
+    """Errors of `out` = exp(x) against exp in long double: (ulps of the normal
+    results, errors of the subnormal ones in units of the smallest subnormal), and the
+    masks of the results that round to 0 and to inf."""
     exact = np.exp(x.astype(np.longdouble))
     with np.errstate(over="ignore"):
         rounded = exact.astype(dtype)
     info = np.finfo(dtype)
     normal = np.isfinite(rounded) & (np.abs(rounded) >= info.tiny)
     ulps = np.abs(out[normal] - exact[normal]) / np.spacing(rounded[normal])
-    assert ulps.max() <= 1.5  # measured 1.19 (float32)
     subnormal = np.isfinite(rounded) & (rounded != 0) & ~normal
-    assert subnormal.any()
-    assert np.max(np.abs(out[subnormal] - exact[subnormal])) <= info.smallest_subnormal
-    assert np.all(out[rounded == 0] == 0)
-    assert np.all(np.isinf(out[np.isinf(rounded)]))
-    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0], dtype=dtype)
+    sub_errors = np.abs(out[subnormal] - exact[subnormal]) / info.smallest_subnormal
+    return ulps, sub_errors, rounded == 0, np.isinf(rounded)
+
+
+def _check_exp_specials(dtype, version="kernels"):
+    from sklloss.losses._kernels import _exp_array
+
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, -np.nan], dtype=dtype)
     special_out = np.empty_like(special)
-    _exp_array(special, special_out)
-    assert np.isnan(special_out[0])
-    assert_array_equal(special_out[1:], [np.inf, 0.0, 1.0, 1.0])
+    _exp_array(special, special_out, version)
+    assert np.isnan(special_out[0]) and np.isnan(special_out[5])
+    assert_array_equal(special_out[1:5], [np.inf, 0.0, 1.0, 1.0])
+
+
+def test_kernel_exp_accuracy_float32():
+    """The kernels' float32 exp (a polynomial) against exp in long double."""
+    from sklloss.losses._kernels import _exp_array
+
+    rng = np.random.default_rng(11)
+    x = np.concatenate([np.linspace(-110.0, 95.0, 400_001),
+                        rng.uniform(-20, 20, 200_000)]).astype(np.float32)
+    out = np.empty_like(x)
+    _exp_array(x, out)
+    ulps, sub_errors, zero, inf = _exp_ulps(x, out, np.float32)
+    assert ulps.max() <= 1.5  # measured 1.19
+    assert sub_errors.size and sub_errors.max() <= 1
+    assert np.all(out[zero] == 0)
+    assert np.all(np.isinf(out[inf]))
+    _check_exp_specials(np.float32)
+
+
+def _exp_f64_versions():
+    from sklloss.losses._kernels import _has_avx2_fma
+
+    return ["kernels", "baseline"] + (["avx2"] if _has_avx2_fma() else [])
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant < 63,
+                    reason="needs an 80-bit long double as the reference")
+@pytest.mark.parametrize("version", ["kernels", "baseline", "avx2"])
+def test_kernel_exp_accuracy_float64(version):
+    """The array kernels' float64 exp (a polynomial, compiled for baseline x86-64 and
+    for AVX2 + FMA) against exp in long double, over its whole range: overflow to inf,
+    subnormal results, underflow to 0, the edges of each."""
+    from sklloss.losses._kernels import _exp_array
+
+    if version not in _exp_f64_versions():
+        pytest.skip("this CPU has no AVX2 and FMA")
+    rng = np.random.default_rng(11)
+    edges = [709.782712893384, -708.3964185322641, -745.1332191019411, -745.1332191019412,
+             -744.44007192138, 0.0, np.log(2) / 2, -np.log(2) / 2]
+    x = np.concatenate([
+        np.linspace(-760.0, 720.0, 1_000_001),
+        rng.uniform(-1, 1, 300_000),
+        rng.uniform(-20, 20, 300_000),
+        rng.uniform(-746, -707, 200_000),  # subnormal results and the edge to normal
+        np.concatenate([e + np.arange(-50, 51) * np.spacing(e) for e in edges]),
+        # every reduced argument r near the ends of [-ln2 / 2, ln2 / 2]
+        np.log(2) * (rng.integers(-1070, 1020, 100_000) + rng.choice([-0.5, 0.5], 100_000)
+                     + rng.uniform(-1e-6, 1e-6, 100_000)),
+    ])
+    out = np.empty_like(x)
+    _exp_array(x, out, version)
+    ulps, sub_errors, zero, inf = _exp_ulps(x, out, np.float64)
+    assert ulps.max() <= 1.0  # measured 0.82 (both versions)
+    assert np.mean(ulps) < 0.3  # correctly rounded mostly (glibc: 0.5 ulp at most)
+    assert sub_errors.size and sub_errors.max() <= 1  # measured 0.83
+    assert np.all(out[zero] == 0)
+    assert np.all(np.isinf(out[inf]))
+    assert np.all(np.isfinite(out[~inf]))
+    _check_exp_specials(np.float64, version)
+
+
+@pytest.mark.parametrize("version", ["baseline", "avx2"])
+def test_kernel_exp_float64_against_decimal(version):
+    """The same exp against Python's decimal module (correctly rounded at 40 digits), an
+    independent reference that needs no long double."""
+    from decimal import Context, Decimal
+
+    from sklloss.losses._kernels import _exp_array
+
+    if version not in _exp_f64_versions():
+        pytest.skip("this CPU has no AVX2 and FMA")
+    rng = np.random.default_rng(12)
+    x = np.concatenate([rng.uniform(-745, 709.7, 3000), rng.uniform(-0.35, 0.35, 1000),
+                        [-745.1, -740.0, -708.5, 709.78]])
+    out = np.empty_like(x)
+    _exp_array(x, out, version)
+    context = Context(prec=40, Emin=-2000, Emax=2000)
+    worst = 0
+    for xi, got in zip(x.tolist(), out.tolist()):
+        exact = context.exp(Decimal(xi))
+        unit = Decimal(float(np.spacing(max(float(exact), np.finfo(np.float64).tiny))))
+        worst = max(worst, abs(Decimal(got) - exact) / unit)
+    assert worst <= 1
+
+
+def test_kernel_exp_float64_versions_agree_to_one_ulp():
+    from sklloss.losses._kernels import _exp_array
+
+    if "avx2" not in _exp_f64_versions():
+        pytest.skip("this CPU has no AVX2 and FMA")
+    x = np.random.default_rng(13).uniform(-750, 712, 1_000_000)
+    baseline, avx2 = np.empty_like(x), np.empty_like(x)
+    _exp_array(x, baseline, "baseline")
+    _exp_array(x, avx2, "avx2")
+    finite = np.isfinite(baseline) & (baseline > 0)
+    assert_array_equal(np.isfinite(avx2), np.isfinite(baseline))
+    assert np.all(np.abs(baseline[finite] - avx2[finite]) <= np.spacing(baseline[finite]))
+
+
+@pytest.fixture(params=["baseline", "avx2"])
+def exp_f64_version(request):
+    """Run the array kernels with each compiled version of their float64 exp."""
+    from sklloss.losses import _kernels
+
+    if request.param not in _exp_f64_versions():
+        pytest.skip("this CPU has no AVX2 and FMA")
+    chosen = _kernels.EXP_F64_VERSION
+    _kernels._set_exp_f64_version(request.param)
+    yield request.param
+    _kernels._set_exp_f64_version(chosen)
+
+
+def test_exp_losses_under_each_exp_version(exp_f64_version):
+    """The losses whose array kernels use the vectorised exp, against their closed
+    forms and at their extremes, with each version of it."""
+    test_values_and_gradients_match_closed_forms("log_loss", np.float64)
+    for n_classes in (2, 3, 10):
+        test_multinomial_matches_closed_form(n_classes, np.float64)
+    test_log_loss_extreme_raw_float64()
+    test_log_loss_tiny_losses_keep_relative_precision()
+    for z in (720.0, 40.0):
+        test_log_loss_gradient_keeps_tiny_values(np.float64, z)
+    test_multinomial_extreme_raw(np.float64, 1e300)
+    test_multinomial_gradient_of_a_confident_true_class(np.float64, [0.0, -40.0], 0)
+    test_multinomial_gradient_of_a_confident_true_class(np.float64, [5.0, -30.0, -31.0], 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_classes", [1, 511, 512, 513, 700])
+def test_multinomial_any_number_of_classes(n_classes, dtype):
+    """Rows of up to 512 classes go through the blocks of exps, wider ones one by one:
+    both against the closed form."""
+    rng = np.random.default_rng(14)
+    n = 40
+    raw = (3 * rng.standard_normal((n, n_classes))).astype(dtype)
+    y = rng.integers(0, n_classes, n)
+    raw64 = raw.astype(np.float64)
+    rows = np.arange(n)
+    shifted = np.exp(raw64 - raw64[rows, y][:, None])
+    shifted[rows, y] = 0
+    expected_grad = softmax(raw64, axis=1)
+    expected_grad[rows, y] = 0
+    expected_grad[rows, y] = -expected_grad.sum(axis=1)
+    values, grads = MultinomialLogLoss().loss_gradient(y, raw)
+    atol = 1e-6 if dtype == np.float32 else 0.0
+    assert_allclose(values, np.log1p(shifted.sum(axis=1)), rtol=RTOL[dtype], atol=atol)
+    assert_allclose(grads, expected_grad, rtol=RTOL[dtype] * 10, atol=atol or 1e-300)
+    assert_array_equal(MultinomialLogLoss().loss(y, raw), values)
+    assert_array_equal(MultinomialLogLoss().gradient(y, raw), grads)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_infinite_raw_predictions_are_good_input(name, dtype):
+    """The kernels' check flags an infinite raw prediction too (it is the cheaper
+    check); the slow path then finds nothing wrong: no error, and every other
+    sample's results as without it."""
+    rng = np.random.default_rng(17)
+    y, raw = sample(name, 3000, dtype, rng)
+    loss = make_loss(name)
+    with_inf = raw.copy()
+    with_inf[[5, 1700]] = [np.inf, -np.inf]
+    others = np.ones(len(y), dtype=bool)
+    others[[5, 1700]] = False
+    for method in ("loss", "gradient", "loss_gradient"):
+        expected = getattr(loss, method)(y, raw)
+        with np.errstate(all="ignore"):
+            got = getattr(loss, method)(y, with_inf)
+        for got_one, expected_one in zip(np.atleast_2d(got), np.atleast_2d(expected)):
+            assert_array_equal(got_one[others], expected_one[others])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("position", [0, 511, 512, 8191, 8192, 8192 + 513, 19_999])
+@pytest.mark.parametrize("name", ["log_loss", "multinomial_log_loss", "squared_error",
+                                  "hinge"])
+def test_one_bad_element_anywhere_is_found(name, position, dtype):
+    """A bad element at the edges of the blocks of exps (512 elements) and of the
+    threads' chunks (8192) raises, in every method."""
+    rng = np.random.default_rng(15)
+    loss, y, raw = loss_and_data(name, 20_000, rng, n_classes=3)
+    y, raw = y.astype(dtype), raw.astype(dtype)
+    cases = [("raw_prediction contains NaN", y, raw.copy())]
+    cases[0][2][position] = np.nan
+    bad_y = y.copy()
+    bad_y[position] = np.nan
+    cases.append(("y_true contains NaN", bad_y, raw))
+    if name in ("log_loss", "hinge", "multinomial_log_loss"):
+        bad_label = y.copy()
+        bad_label[position] = 0.5
+        message = "integer classes" if name == "multinomial_log_loss" else "binary loss"
+        cases.append((message, bad_label, raw))
+    for message, y_case, raw_case in cases:
+        for n_threads in (1, 2):
+            for method in (loss.loss, loss.gradient, loss.loss_gradient):
+                with pytest.raises(ValueError, match=message):
+                    method(y_case, raw_case, n_threads=n_threads)
+    weights = np.ones(len(y), dtype=dtype)
+    weights[position] = np.inf
+    with pytest.raises(ValueError, match="sample_weight contains NaN or infinity"):
+        loss.loss_gradient(y, raw, sample_weight=weights)
 
 
 def test_read_only_and_strided_inputs():

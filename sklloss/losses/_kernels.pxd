@@ -233,10 +233,13 @@ cdef inline floating loss_huber(floating y, floating raw, double epsilon) noexce
 
 
 # d/draw: raw - y clipped to [-epsilon, epsilon]
+# (as two selects, min then max: each is one SSE instruction, NaN passing through both
+# as it does through the nested select it replaces)
 cdef inline floating grad_huber(floating y, floating raw, double epsilon) noexcept nogil:
     cdef floating eps = <floating>epsilon
     cdef floating r = raw - y
-    return eps if r > eps else (-eps if r < -eps else r)
+    r = eps if r > eps else r
+    return -eps if r < -eps else r
 
 
 # epsilon_insensitive: max(0, |y - raw| - epsilon)
@@ -406,7 +409,7 @@ cdef inline floating grad_absolute_error(floating y, floating raw) noexcept nogi
 # coin toss with random labels).
 cdef inline floating _log1pexp_from_exp(floating x, floating e) noexcept nogil:
     # e = exp(x) for x <= 18, exp(-x) beyond: the one exp that log1pexp and
-    # loss_grad_log_loss share (see _exp_for_log1pexp)
+    # loss_grad_log_loss share (see _exp_arg_for_log1pexp)
     if x <= -37:
         return e  # log1p(e) == e to working precision
     elif x <= -2:
@@ -419,14 +422,14 @@ cdef inline floating _log1pexp_from_exp(floating x, floating e) noexcept nogil:
         return x
 
 
-# One exp call with a selected argument (not one call per branch: exp is pure under
+# The argument of the one exp (not one call per branch: exp is pure under
 # -fno-math-errno, and GCC may then evaluate both calls to if-convert the choice).
-cdef inline floating _exp_for_log1pexp(floating x) noexcept nogil:
-    return _exp_libm(x if x <= 18 else -x)
+cdef inline floating _exp_arg_for_log1pexp(floating x) noexcept nogil:
+    return x if x <= 18 else -x
 
 
 cdef inline floating log1pexp(floating x) noexcept nogil:
-    return _log1pexp_from_exp(x, _exp_for_log1pexp(x))
+    return _log1pexp_from_exp(x, _exp_libm(_exp_arg_for_log1pexp(x)))
 
 
 # log_loss: log(1 + exp(-z))
@@ -438,31 +441,47 @@ cdef inline floating loss_log_loss(floating y, floating raw) noexcept nogil:
 # overflow, and tiny (even subnormal) values kept for large z:
 # - float32 (the loop vectorises with the polynomial exp): with e = exp(-|z|) <= 1,
 #   -y e / (1 + e) for z >= 0, -y / (1 + e) for z < 0; the select costs a blend.
-# - double (libm's exp keeps the loop scalar, and there a select on the sign of z
-#   becomes a branch that random labels mispredict): with e = exp(-z), -y e / (1 + e),
-#   and -y below z = -37 (where e would overflow and expit(-z) == 1 anyway), a
-#   cut-off data rarely crosses.
-cdef inline floating grad_log_loss(floating y, floating raw) noexcept nogil:
-    cdef floating z = y * raw
-    cdef floating e
+# - double (libm's exp keeps the scalar loop scalar, and there a select on the sign
+#   of z becomes a branch that random labels mispredict): with e = exp(-z),
+#   -y e / (1 + e), and -y below z = -37 (where e would overflow and expit(-z) == 1
+#   anyway), a cut-off data rarely crosses.
+# Written as the argument of its exp and the derivative from that exp, so that the
+# array kernels can compute the exps of a block at once (see _kernels.pyx).
+cdef inline floating _grad_log_loss_exp_arg(floating z) noexcept nogil:
     if floating is float:
-        e = _exp(-_fabs(z))
+        return -_fabs(z)
+    else:
+        return -z
+
+
+cdef inline floating _grad_log_loss_from_exp(floating y, floating z,
+                                             floating e) noexcept nogil:
+    if floating is float:
         return -y * (e if z >= 0 else 1) / (1 + e)
     else:
-        if z <= -37:
-            return -y  # expit(37) == 1 to working precision
-        e = _exp(-z)
-        return -y * e / (1 + e)
+        return -y if z <= -37 else -y * e / (1 + e)  # expit(37) == 1 to working precision
+
+
+cdef inline floating grad_log_loss(floating y, floating raw) noexcept nogil:
+    cdef floating z = y * raw
+    return _grad_log_loss_from_exp(y, z, _exp(_grad_log_loss_exp_arg(z)))
+
+
+# Loss and derivative of log_loss from e = exp(_exp_arg_for_log1pexp(x)), x = -z;
+# returns the loss.
+cdef inline floating _loss_grad_log_loss_from_exp(floating y, floating x, floating e,
+                                                  floating* gradient) noexcept nogil:
+    # -y expit(x): e = exp(x) up to x = 18, exp(-x) beyond
+    gradient[0] = -y * e / (1 + e) if x <= 18 else -y / (1 + e)
+    return _log1pexp_from_exp(x, e)
 
 
 # Loss and derivative of log_loss from one exp; returns the loss.
 cdef inline floating loss_grad_log_loss(floating y, floating raw,
                                         floating* gradient) noexcept nogil:
     cdef floating x = -y * raw  # the loss is log1pexp(x)
-    cdef floating e = _exp_for_log1pexp(x)
-    # -y expit(x): e = exp(x) up to x = 18, exp(-x) beyond
-    gradient[0] = -y * e / (1 + e) if x <= 18 else -y / (1 + e)
-    return _log1pexp_from_exp(x, e)
+    return _loss_grad_log_loss_from_exp(y, x, _exp_libm(_exp_arg_for_log1pexp(x)),
+                                        gradient)
 
 
 # hinge: max(0, 1 - z)
@@ -522,20 +541,41 @@ cdef inline floating grad_modified_huber(floating y, floating raw) noexcept nogi
 # precision, which log(1 + rest) would lose.
 # ---------------------------------------------------------------------------
 
+# m = max_k raw_k, and its index (the first, on ties).
+cdef inline floating _max_of_row(const floating* raw, Py_ssize_t n_classes,
+                                 Py_ssize_t* argmax_out) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef Py_ssize_t argmax = 0
+    cdef floating m = raw[0]
+    for k in range(1, n_classes):
+        if raw[k] > m:
+            m = raw[k]
+            argmax = k
+    argmax_out[0] = argmax
+    return m
+
+
+# rest = the sum of the terms exp(raw_k - m) but the argmax's, in the order of k.
+cdef inline floating _rest_of_terms(const floating* terms, Py_ssize_t n_classes,
+                                    Py_ssize_t argmax) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef floating rest = 0
+    for k in range(n_classes):
+        if k != argmax:
+            rest = rest + terms[k]
+    return rest
+
+
 # Returns rest and stores m and its index; when `exps` is not NULL, the terms
 # exp(raw_k - m) (1 for the argmax) are stored there (it may be `raw` itself).
 cdef inline floating _sum_exp_minus_max(const floating* raw, Py_ssize_t n_classes,
                                         floating* max_out, Py_ssize_t* argmax_out,
                                         floating* exps) noexcept nogil:
     cdef Py_ssize_t k
-    cdef Py_ssize_t argmax = 0
-    cdef floating m = raw[0]
+    cdef Py_ssize_t argmax
+    cdef floating m = _max_of_row(raw, n_classes, &argmax)
     cdef floating rest = 0
     cdef floating term
-    for k in range(1, n_classes):
-        if raw[k] > m:
-            m = raw[k]
-            argmax = k
     for k in range(n_classes):
         term = _exp_libm(raw[k] - m)  # a scalar loop: see _exp_libm
         if k != argmax:
@@ -562,14 +602,11 @@ cdef inline floating loss_multinomial_log_loss(const floating* raw, Py_ssize_t n
     return _log1p_of_sum(rest) + (m - raw[y])
 
 
-# Stores the K derivatives in `gradient` (which may alias `raw`) and returns the loss.
-cdef inline floating loss_grad_multinomial_log_loss(const floating* raw,
-                                                    Py_ssize_t n_classes, Py_ssize_t y,
-                                                    floating* gradient) noexcept nogil:
-    cdef Py_ssize_t k, argmax
-    cdef floating m
-    cdef floating raw_y = raw[y]  # read before `gradient` may overwrite it
-    cdef floating rest = _sum_exp_minus_max(raw, n_classes, &m, &argmax, gradient)
+# The K derivatives from the terms exp(raw_k - m), already in `gradient`, and rest.
+cdef inline void _multinomial_gradient_from_terms(floating* gradient, Py_ssize_t n_classes,
+                                                  Py_ssize_t y, Py_ssize_t argmax,
+                                                  floating rest) noexcept nogil:
+    cdef Py_ssize_t k
     cdef floating inv_total = 1 / (1 + rest)
     for k in range(n_classes):
         gradient[k] = gradient[k] * inv_total
@@ -579,6 +616,17 @@ cdef inline floating loss_grad_multinomial_log_loss(const floating* raw,
         gradient[y] = -rest * inv_total
     else:
         gradient[y] = gradient[y] - 1  # softmax_y <= 1/2 here: no cancellation
+
+
+# Stores the K derivatives in `gradient` (which may alias `raw`) and returns the loss.
+cdef inline floating loss_grad_multinomial_log_loss(const floating* raw,
+                                                    Py_ssize_t n_classes, Py_ssize_t y,
+                                                    floating* gradient) noexcept nogil:
+    cdef Py_ssize_t argmax
+    cdef floating m
+    cdef floating raw_y = raw[y]  # read before `gradient` may overwrite it
+    cdef floating rest = _sum_exp_minus_max(raw, n_classes, &m, &argmax, gradient)
+    _multinomial_gradient_from_terms(gradient, n_classes, y, argmax, rest)
     return _log1p_of_sum(rest) + (m - raw_y)
 
 

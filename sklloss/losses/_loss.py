@@ -355,7 +355,7 @@ class BaseLoss:
             flat_gradient = None if gradient_buffer is None else gradient_buffer.reshape(-1)
         if _kernels.compute(self.kernel, *self._kernel_record(), y, flat_raw, n_outputs,
                             weights, loss_buffer, flat_gradient, n_threads):
-            self._raise_bad_input(y, raw, weights)
+            self._raise_bad_input(y, raw, weights)  # (returns if there is none)
         return loss, gradient, weights
 
     def _check_raw_prediction(self, raw):
@@ -377,7 +377,11 @@ class BaseLoss:
         return raw
 
     def _raise_bad_input(self, y, raw, weights):
-        """The kernel saw bad input: say what it is (slow path, only on error)."""
+        """The kernel may have seen bad input: say what it is (slow path, only then).
+
+        Returns if there is none: the kernels of the element-wise losses flag an
+        infinite raw prediction too (their check is the cheaper for it), which is good
+        input for them."""
         if np.isnan(y).any():
             raise ValueError("y_true contains NaN.")
         self._check_labels(y, raw)
@@ -385,7 +389,9 @@ class BaseLoss:
             raise ValueError("raw_prediction contains NaN.")
         if weights is not None and not np.isfinite(weights).all():
             raise ValueError("sample_weight contains NaN or infinity.")
-        raise ValueError(  # only the multinomial loss gets here: inf - inf
+        if not self.is_multiclass:
+            return
+        raise ValueError(  # the multinomial loss: inf - inf
             f"{type(self).__name__} needs finite raw predictions; raw_prediction "
             "contains infinity."
         )
