@@ -35,7 +35,8 @@
 # What differs from scikit-learn: a dense row is read as a contiguous slice (no index
 # array); one read of a row serves all K one-vs-rest outputs (scikit-learn makes K
 # passes over X); the K outputs can be split over threads, each thread running the
-# same row order, so the result does not depend on the number of threads; the norms
+# same row order, so the result does not depend on the number of threads (one output
+# can have a second thread gather its shuffled rows: _epoch.pxd's Pipeline); the norms
 # of the training objective are exact for sparse rows too; signals are checked during
 # the epoch; divergence also covers a prediction or loss outside the float type's range
 # and an overflowing average; and the loss is a fused (compile-time) type, not a
@@ -56,21 +57,21 @@ import numpy as np
 # and LossParams, grad_by_code, loss_t
 from sklloss.losses._kernels cimport *
 from sklloss.linear_model._epoch cimport (
-    Epoch,
-    _check_signals,
-    _epoch,
+    BLOCK_BYTES,
     HAVE_ATOMICS,
     SLOTS,
-    BLOCK_BYTES,
+    Epoch,
     Pipeline,
+    _check_signals,
+    _epoch,
     _gather,
     _gather_blocks,
+    _load_acquire,
     _prefetch_rows,
     _read_rows,
-    _load_acquire,
+    _shuffle,
     _store_release,
     _team_size,
-    _shuffle,
     _training_rows,
 )
 from sklloss.linear_model._adaptive cimport Coordinates, _adaptive_flush
@@ -216,6 +217,17 @@ cdef inline Py_ssize_t _pipelined_epoch(int code, const LossParams* params,
     return learned
 
 
+cdef Py_ssize_t _prefetch_distance(const floating[::1] X_data, const index_t[::1] X_indices,
+                                   Py_ssize_t n_rows, bint sparse, Py_ssize_t d):
+    """The rows to prefetch ahead in X's shuffled rows (_prefetch_rows: from a row's
+    bytes, for a CSR matrix on average and with its row pointer)."""
+    if not sparse:
+        return _prefetch_rows(d * sizeof(floating))
+    return _prefetch_rows((X_data.shape[0] * sizeof(floating)
+                           + X_indices.shape[0] * sizeof(index_t)) // max(n_rows, 1)
+                          + sizeof(index_t))
+
+
 cdef int _raise_pending() except -1:
     # An exception (e.g. KeyboardInterrupt) was set by PyErr_CheckSignals.
     return -1
@@ -309,19 +321,19 @@ cdef object _run(EngineSettings settings, Settings* s,
     cdef bint pipelined = (HAVE_ATOMICS and n_groups == 1 and n_threads >= 2
                            and x_bytes >= PIPELINE_MIN_BYTES)
     cdef Pipeline pipeline
-    # (a CSR row's bytes on average, with its row pointer)
-    cdef Py_ssize_t distance = _prefetch_rows(
-        (x_bytes // max(X_indptr.shape[0] - 1, 1) + sizeof(index_t)) if sparse
-        else d * sizeof(floating))
+    cdef Py_ssize_t distance = _prefetch_distance(X_data, X_indices, X_indptr.shape[0] - 1,
+                                                  sparse, d)
     pipeline.prefetch_rows = distance
-    cdef Py_ssize_t row_values = 1
+    cdef Py_ssize_t row_values = 1, value_bytes = sizeof(floating) + (
+        sizeof(index_t) if sparse else 0)
     pipeline.block_rows = pipeline.slot_values = 1
     if pipelined:
         # a slot holds block_rows of the longest rows
         row_values = d if not sparse else max(1, int(np.diff(np.asarray(X_indptr)).max()))
-        pipeline.block_rows = max(1, BLOCK_BYTES // (row_values * (
-            sizeof(floating) + (sizeof(index_t) if sparse else 0))))
+        pipeline.block_rows = max(1, BLOCK_BYTES // (row_values * value_bytes))
         pipeline.slot_values = pipeline.block_rows * row_values
+        # (CSR rows far longer than the others would make the slots as large as X)
+        pipelined = SLOTS * pipeline.slot_values * value_bytes <= x_bytes // 4
     block_values = np.empty(SLOTS * pipeline.slot_values if pipelined else 1,
                             dtype=np.asarray(coef).dtype)
     index_dtype = np.asarray(X_indices).dtype
@@ -773,9 +785,8 @@ def read_rows(const floating[::1] X_data, const index_t[::1] X_indices,
     order_array = np.asarray(order)
     if n == 0 or order_array.min() < 0 or order_array.max() >= n_rows:
         raise ValueError(f"order must hold row numbers of X, in [0, {n_rows}).")
-    cdef Py_ssize_t distance = _prefetch_rows(
-        (X_data.shape[0] * sizeof(floating) + X_indices.shape[0] * sizeof(index_t))
-        // max(n_rows, 1) + sizeof(index_t) if sparse else n_features * sizeof(floating))
+    cdef Py_ssize_t distance = _prefetch_distance(X_data, X_indices, n_rows, sparse,
+                                                  n_features)
     with nogil:
         total = _read_rows(&order[0], n, &X_data[0], ind_ptr, indptr_ptr, sparse,
                            n_features, distance)
