@@ -566,6 +566,13 @@ cdef inline floating _rest_of_terms(const floating* terms, Py_ssize_t n_classes,
     return rest
 
 
+# The loss of a row of class y, log(sum_k exp(raw_k)) - raw_y, from m = max_k raw_k
+# and rest (see _sum_exp_minus_max).
+cdef inline floating _multinomial_loss_of(floating rest, floating m,
+                                          floating raw_y) noexcept nogil:
+    return _multinomial_loss_of(rest, m, raw_y)
+
+
 # Returns rest and stores m and its index; when `exps` is not NULL, the terms
 # exp(raw_k - m) (1 for the argmax) are stored there (it may be `raw` itself).
 cdef inline floating _sum_exp_minus_max(const floating* raw, Py_ssize_t n_classes,
@@ -599,7 +606,7 @@ cdef inline floating loss_multinomial_log_loss(const floating* raw, Py_ssize_t n
     cdef floating m
     cdef Py_ssize_t argmax
     cdef floating rest = _sum_exp_minus_max(raw, n_classes, &m, &argmax, NULL)
-    return _log1p_of_sum(rest) + (m - raw[y])
+    return _multinomial_loss_of(rest, m, raw[y])
 
 
 # The K derivatives from the terms exp(raw_k - m), already in `gradient`, and rest.
@@ -627,7 +634,7 @@ cdef inline floating loss_grad_multinomial_log_loss(const floating* raw,
     cdef floating raw_y = raw[y]  # read before `gradient` may overwrite it
     cdef floating rest = _sum_exp_minus_max(raw, n_classes, &m, &argmax, gradient)
     _multinomial_gradient_from_terms(gradient, n_classes, y, argmax, rest)
-    return _log1p_of_sum(rest) + (m - raw_y)
+    return _multinomial_loss_of(rest, m, raw_y)
 
 
 # ---------------------------------------------------------------------------

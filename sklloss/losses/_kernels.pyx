@@ -514,7 +514,7 @@ cdef bint _multinomial_blocks(
             bad_row = _class_label(y_true[row], n_classes, &label)
             argmax = argmaxes[i]
             rest = _rest_of_terms(&terms[i * n_classes], n_classes, argmax)
-            value = _log1p_of_sum(rest) + (maxima[i] - raw_row[label])  # (raw first:
+            value = _multinomial_loss_of(rest, maxima[i], raw_row[label])  # (raw first:
             # `gradient_out` may be `raw`)
             gradient_row = NULL
             if gradient_out != NULL:
