@@ -570,7 +570,7 @@ cdef inline floating _rest_of_terms(const floating* terms, Py_ssize_t n_classes,
 # and rest (see _sum_exp_minus_max).
 cdef inline floating _multinomial_loss_of(floating rest, floating m,
                                           floating raw_y) noexcept nogil:
-    return _multinomial_loss_of(rest, m, raw_y)
+    return _log1p_of_sum(rest) + (m - raw_y)
 
 
 # Returns rest and stores m and its index; when `exps` is not NULL, the terms
