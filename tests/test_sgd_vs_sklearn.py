@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from scipy.special import expit
 
 from loss_lists import SKLEARN_CLASSIFIER, SKLEARN_REGRESSOR
-from sklloss import SGDClassifier, SGDRegressor
+from sklloss import Perceptron, SGDClassifier, SGDRegressor
 from sklloss.losses import LOSSES
 
 # the losses both libraries' estimators take
@@ -60,10 +60,13 @@ def regression_data():
 
 
 def _assert_same_model(ours, theirs):
+    # float32: rounding of its 24-bit steps, accumulated over the fit (as in
+    # test_sgd_behaviour's float32 comparisons)
+    rtol, atol = (1e-4, 1e-6) if theirs.coef_.dtype == np.float32 else (1e-7, 1e-9)
     scale = max(1.0, np.max(np.abs(theirs.coef_)))
-    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-7, atol=1e-9 * scale)
-    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-7,
-                               atol=1e-9 * max(1.0, np.max(np.abs(theirs.intercept_))))
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=rtol, atol=atol * scale)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=rtol,
+                               atol=atol * max(1.0, np.max(np.abs(theirs.intercept_))))
     assert ours.coef_.shape == theirs.coef_.shape
     assert ours.intercept_.shape == theirs.intercept_.shape
     assert ours.coef_.dtype == theirs.coef_.dtype
@@ -135,6 +138,37 @@ def test_passive_aggressive_steps_follow_sklearn(classification_data, regression
     _assert_same_model(*_fit_both(SGDRegressor(loss="epsilon_insensitive", **params),
                                   sk.SGDRegressor(loss="epsilon_insensitive", **params),
                                   X, y))
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("penalty", [None, "l2", "elasticnet"])
+def test_perceptron_follows_sklearn_and_is_sgd_classifier(classification_data, penalty,
+                                                          dtype, sparse):
+    # binary, from the same random_state: scikit-learn's path with shuffling too (the
+    # same row order), tol's stopping and the default eta0 = 1 included
+    X, y, sample_weight = classification_data
+    X = X.astype(dtype)
+    X = sp.csr_matrix(X) if sparse else X
+    binary = (y > 0).astype(int)
+    params = dict(penalty=penalty, alpha=1e-3, random_state=3, class_weight={0: 2.0, 1: 0.5})
+    ours, theirs = _fit_both(Perceptron(**params), sk.Perceptron(**params), X, binary,
+                             sample_weight=sample_weight)
+    _assert_same_model(ours, theirs)
+    assert ours.coef_.dtype == dtype and ours.loss_function_ == "perceptron"
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    # the same model as SGDClassifier's perceptron with scikit-learn's stated settings,
+    # bit for bit, for several classes (one fused pass) too
+    for labels in (binary, y):
+        reference = SGDClassifier(loss="perceptron", learning_rate="constant", eta0=1.0,
+                                  penalty=penalty, alpha=1e-3, random_state=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            mine = Perceptron(penalty=penalty, alpha=1e-3, random_state=3).fit(X, labels)
+            reference.fit(X, labels)
+        np.testing.assert_array_equal(mine.coef_, reference.coef_)
+        np.testing.assert_array_equal(mine.intercept_, reference.intercept_)
+        assert mine.n_iter_ == reference.n_iter_ and mine.t_ == reference.t_
 
 
 def test_tol_stopping_and_warm_start_follow_sklearn(classification_data):

@@ -8,7 +8,7 @@ import sklearn.linear_model as sk
 from sklearn.model_selection import cross_validate
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklloss import SGDClassifier, SGDRegressor
+from sklloss import Perceptron, SGDClassifier, SGDRegressor
 from sklloss.losses import MultinomialLogLoss, Quantile, Tweedie
 
 # The two checks scikit-learn itself declares as expected failures of its SGD
@@ -23,11 +23,12 @@ SKLEARN_DECLARED_XFAILS = {
     ),
 }
 
-PAIRS = [(SGDClassifier, sk.SGDClassifier), (SGDRegressor, sk.SGDRegressor)]
+PAIRS = [(SGDClassifier, sk.SGDClassifier), (SGDRegressor, sk.SGDRegressor),
+         (Perceptron, sk.Perceptron)]
 
 
 @parametrize_with_checks(
-    [SGDClassifier(), SGDRegressor()],
+    [SGDClassifier(), SGDRegressor(), Perceptron()],
     expected_failed_checks=lambda estimator: SKLEARN_DECLARED_XFAILS,
 )
 def test_sklearn_estimator_checks(estimator, check):
@@ -62,7 +63,7 @@ def test_sklearn_estimator_checks_glm_and_quantile_losses(estimator, check):
 
 # Parameters sklloss adds to scikit-learn's (new parameters, never a changed
 # default): at the end of the signature, keyword-only, with their defaults.
-ADDED_PARAMETERS = {"SGDClassifier": {}, "SGDRegressor": {"n_jobs": None}}
+ADDED_PARAMETERS = {"SGDClassifier": {}, "SGDRegressor": {"n_jobs": None}, "Perceptron": {}}
 
 
 @pytest.mark.parametrize("ours, theirs", PAIRS)
@@ -99,11 +100,11 @@ def test_same_tags_as_sklearn(ours, theirs):
     assert ours().__sklearn_tags__() == theirs().__sklearn_tags__()
 
 
-@pytest.mark.parametrize("ours", [SGDClassifier, SGDRegressor])
+@pytest.mark.parametrize("ours", [SGDClassifier, SGDRegressor, Perceptron])
 def test_sample_weight_is_routed_by_metadata_routing(ours):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(120, 4))
-    y = (X[:, 0] > 0).astype(int) if ours is SGDClassifier else X[:, 0] + X[:, 1]
+    y = (X[:, 0] > 0).astype(int) if ours is not SGDRegressor else X[:, 0] + X[:, 1]
     sample_weight = rng.uniform(0.1, 3.0, size=120)
     with sklearn.config_context(enable_metadata_routing=True):
         estimator = ours(random_state=0).set_fit_request(sample_weight=True)

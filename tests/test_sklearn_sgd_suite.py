@@ -1,9 +1,10 @@
 """scikit-learn's own tests of its SGD estimators, pointed at sklloss's.
 
-The installed scikit-learn ships sklearn/linear_model/tests/test_sgd.py. This test
-copies it, makes every use of ``linear_model.SGDClassifier`` / ``SGDRegressor`` use
-sklloss's classes instead (SGDOneClassSVM and the private loss tests stay on
-scikit-learn, they are not ours), and runs it in a subprocess.
+The installed scikit-learn ships sklearn/linear_model/tests/test_sgd.py and
+test_perceptron.py. These tests copy them, make every use of
+``linear_model.SGDClassifier`` / ``SGDRegressor`` (test_sgd.py) and of ``Perceptron``
+(test_perceptron.py) use sklloss's classes instead (SGDOneClassSVM and the private loss
+tests stay on scikit-learn, they are not ours), and run them in a subprocess.
 
 Deselected, because they reach into scikit-learn's private implementation rather than
 its public behaviour and cannot apply to another one:
@@ -29,29 +30,47 @@ def pytest_configure(config):
 '''
 
 
-def _sklearn_test_sgd():
-    spec = importlib.util.find_spec("sklearn.linear_model.tests.test_sgd")
+def _sklearn_test_source(module="test_sgd"):
+    spec = importlib.util.find_spec(f"sklearn.linear_model.tests.{module}")
     if spec is None or spec.origin is None:
         pytest.skip("this scikit-learn installation does not ship its tests")
     with open(spec.origin, encoding="utf-8") as f:
         return f.read()
 
 
-def test_sklearn_sgd_test_suite_passes_on_sklloss(tmp_path):
-    source = _sklearn_test_sgd()
-    adapted, n = re.subn(r"\blinear_model\.(SGDClassifier|SGDRegressor)\b",
-                         r"sklloss.\1", source)
-    assert n >= 10, "scikit-learn's test_sgd.py no longer has the expected shape"
-    adapted = "import sklloss\n" + adapted
-    (tmp_path / "test_sgd_on_sklloss.py").write_text(adapted, encoding="utf-8")
+def _run_adapted(tmp_path, name, adapted, deselected=()):
+    """Run the adapted test module `name` in a subprocess; returns pytest's summary
+    line, after asserting that every test passed."""
+    (tmp_path / name).write_text(adapted, encoding="utf-8")
     (tmp_path / "conftest.py").write_text(CONFTEST, encoding="utf-8")
-    deselect = [f"--deselect=test_sgd_on_sklloss.py::{name}" for name in PRIVATE_INTERNALS]
+    deselect = [f"--deselect={name}::{test}" for test in deselected]
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf",
-         "-W", "ignore::DeprecationWarning", *deselect, "test_sgd_on_sklloss.py"],
+         "-W", "ignore::DeprecationWarning", *deselect, name],
         cwd=tmp_path, capture_output=True, text=True, timeout=900,
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "failed" not in summary and "error" not in summary, summary
+    return summary
+
+
+def test_sklearn_sgd_test_suite_passes_on_sklloss(tmp_path):
+    source = _sklearn_test_source("test_sgd")
+    adapted, n = re.subn(r"\blinear_model\.(SGDClassifier|SGDRegressor)\b",
+                         r"sklloss.\1", source)
+    assert n >= 10, "scikit-learn's test_sgd.py no longer has the expected shape"
+    adapted = "import sklloss\n" + adapted
+    summary = _run_adapted(tmp_path, "test_sgd_on_sklloss.py", adapted, PRIVATE_INTERNALS)
     assert re.search(r"\d{3} passed", summary), summary
+
+
+def test_sklearn_perceptron_test_suite_passes_on_sklloss(tmp_path):
+    source = _sklearn_test_source("test_perceptron")
+    adapted, n = re.subn(r"^from sklearn\.linear_model import Perceptron$",
+                         "from sklloss import Perceptron", source, flags=re.MULTILINE)
+    assert n == 1, "scikit-learn's test_perceptron.py no longer has the expected shape"
+    summary = _run_adapted(tmp_path, "test_perceptron_on_sklloss.py", adapted)
+    # (its tests, the containers parametrised: 7 in scikit-learn 1.9)
+    assert re.search(r"\b[5-9] passed|\d\d passed", summary), summary

@@ -1,6 +1,7 @@
 """SGD linear models on sklloss's compiled engine: drop-in replacements for
-scikit-learn's ``SGDClassifier`` and ``SGDRegressor``."""
+scikit-learn's ``SGDClassifier``, ``SGDRegressor`` and ``Perceptron``."""
 from ._sgd import SGDClassifier, SGDRegressor
 from ._sgd_base import InputConversionError
+from ._perceptron import Perceptron
 
-__all__ = ["SGDClassifier", "SGDRegressor", "InputConversionError"]
+__all__ = ["SGDClassifier", "SGDRegressor", "Perceptron", "InputConversionError"]
