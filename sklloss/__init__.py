@@ -13,12 +13,18 @@ except ImportError as error:  # pragma: no cover - depends on how it was built
             "(that builds them there too), or start Python in another directory to "
             "use an installed sklloss.") from error
     raise
-from .linear_model import InputConversionError, Perceptron, SGDClassifier, SGDRegressor
+from .linear_model import (
+    InputConversionError,
+    Perceptron,
+    SGDClassifier,
+    SGDOneClassSVM,
+    SGDRegressor,
+)
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["SGDClassifier", "SGDRegressor", "Perceptron", "InputConversionError", "losses",
-           "get_include", "__version__"]
+__all__ = ["SGDClassifier", "SGDRegressor", "SGDOneClassSVM", "Perceptron",
+           "InputConversionError", "losses", "get_include", "__version__"]
 
 
 def get_include():

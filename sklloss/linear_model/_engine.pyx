@@ -85,6 +85,7 @@ from sklloss.linear_model._settings cimport (
     NO_PENALTY,
     NORMALIZED_ADAGRAD,
     OPTIMAL,
+    PA1,
     Settings,
 )
 from sklloss.linear_model._steps cimport _penalty, _shifted
@@ -634,6 +635,10 @@ cdef class EngineSettings:
     tol, n_iter_no_change : the stopping rule (tol = -inf: never stop early).
     shuffle : shuffle the rows before each epoch.
     verbose : print a line per epoch when > 0.
+    one_class : the one-class SVM (scikit-learn's SGDOneClassSVM, alpha = nu): one
+        binary output, every row of the positive class, whose intercept b = 1 - offset
+        is penalised by alpha b: the objective adds alpha b at each row, and b takes
+        the step -eta alpha at each row besides the loss's.
     """
     cdef Settings s
     cdef int kernel
@@ -648,7 +653,8 @@ cdef class EngineSettings:
                  bint multiclass, bint classification, int penalty, double alpha,
                  double l1_ratio, int learning_rate, double eta0, double power_t,
                  bint fit_intercept, double average, double tol,
-                 Py_ssize_t n_iter_no_change, bint shuffle, int verbose):
+                 Py_ssize_t n_iter_no_change, bint shuffle, int verbose,
+                 bint one_class=False):
         cdef double typw, initial_eta0, g
         cdef int heuristic_kernel
         self.kernel = kernel
@@ -675,6 +681,10 @@ cdef class EngineSettings:
         self.s.fit_intercept = fit_intercept
         self.s.average = average
         self.s.classification = classification
+        if one_class and (multiclass or not classification or learning_rate >= PA1):
+            raise ValueError("The one-class problem is a binary one of steps 'constant', "
+                             "'optimal', 'invscaling' or 'adaptive'.")
+        self.s.one_class = one_class
         self.s.optimal_init = 0.0
         if learning_rate == OPTIMAL:
             # scikit-learn's heuristic: eta at the first sample is typw / max(1, dloss)

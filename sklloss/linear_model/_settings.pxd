@@ -34,6 +34,8 @@ ctypedef struct Settings:
     double step_scale       # factor of every learning rate but the per-coordinate ones
     double average          # averaging starts at sample t == average (0: never)
     bint classification     # y holds class codes; output k's positive class is pos_label[k]
+    bint one_class          # SGDOneClassSVM's problem: the intercept b is 1 - the offset,
+                            # penalised by alpha b (in the objective and in its step)
     double wscale_threshold
     double float_max        # largest value of the model's float type
     double l1_strength      # alpha * l1_ratio: the L1 part of the penalty

@@ -159,6 +159,8 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         "average": [Interval(Integral, 0, None, closed="neither"), "boolean"],
     }
     _allowed_losses = ()
+    # SGDOneClassSVM's problem (the engine's one_class settings), see _one_class.py
+    _one_class = False
 
     # -- parameters ------------------------------------------------------------------
     @classmethod
@@ -240,16 +242,35 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
                      else _named_loss(*loss_key))
         plan.settings = _engine_settings(
             int(plan.loss.kernel), *plan.loss._kernel_record(),
-            plan.loss.is_multiclass, self._is_classifier,
+            plan.loss.is_multiclass, self._is_classifier or self._one_class,
             _engine.PENALTIES["none" if self.penalty is None else str(self.penalty).lower()],
-            float(self.alpha), 0.0 if self.l1_ratio is None else float(self.l1_ratio),
+            float(self._engine_alpha()),
+            0.0 if self.l1_ratio is None else float(self.l1_ratio),
             _engine.LEARNING_RATES[self.learning_rate], float(self.eta0),
             float(self.power_t), bool(self.fit_intercept), float(int(self.average)),
             -np.inf if self.tol is None else float(self.tol),
             min(int(self.n_iter_no_change), MAX_INTP), bool(self.shuffle),
-            int(self.verbose > 0))
+            int(self.verbose > 0), self._one_class)
         _PLANS[self] = plan
         return plan
+
+    def _engine_alpha(self):
+        """The penalty's strength the engine takes (SGDOneClassSVM: nu)."""
+        return self.alpha
+
+    def _raw_intercept(self):
+        """The fitted intercept b of the raw score <w, x> + b (SGDOneClassSVM: 1 -
+        offset_)."""
+        return self.intercept_
+
+    def _stored_intercept(self, intercept, dtype):
+        """The engine's float64 intercept as the estimator stores it: X's dtype, as
+        scikit-learn's SGDClassifier / SGDRegressor."""
+        return intercept.astype(dtype)
+
+    def _set_intercept(self, intercept):
+        """Set the public attribute of the intercept a fit ends with."""
+        self.intercept_ = intercept
 
     def _more_validate_params(self, for_partial_fit=False):
         if self.early_stopping and for_partial_fit:
@@ -415,8 +436,9 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
                 np.full(shape if normalized else (0, 0), np.inf),
                 np.zeros((shape[0], 3)))
 
-    def _decision_scores(self, X):
-        """X @ coef_.T + intercept_, shape (n_samples, n_outputs)."""
+    def _decision_scores(self, X, shift=None):
+        """X @ coef_.T + shift (default intercept_), shape (n_samples, n_outputs)."""
+        shift = self.__dict__.get("intercept_") if shift is None else shift
         coef = self.__dict__.get("coef_")
         n_features = self.__dict__.get("n_features_in_")
         if (type(coef) is np.ndarray and "feature_names_in_" not in self.__dict__
@@ -428,7 +450,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             # Non-finite scores go the slow way, which raises scikit-learn's error, or
             # (finite X whose scores overflow) computes them again with its warnings.
             with np.errstate(all="ignore"):
-                scores = X @ coef.T + self.intercept_
+                scores = X @ coef.T + shift
             if _checks.all_finite(scores.reshape(-1)):
                 return scores
         check_is_fitted(self)
@@ -438,7 +460,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
                               dtype=[np.float64, np.float32])
         if sp.issparse(X):
             _check_csr_structure(X)
-        return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        return safe_sparse_dot(X, self.coef_.T, dense_output=True) + shift
 
     def _init_parameters(self, n_outputs, n_features, dtype, coef_init, intercept_init):
         """(K, d) coef and (K,) float64 intercept: given, continued or zeros."""
@@ -475,7 +497,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             coef = self.coef_ if coef is None else coef
             coef = _finite_copy(coef, dtype, "coef_").reshape(n_outputs, n_features)
             intercept = getattr(self, "_standard_intercept", None) if self.average else None
-            intercept = self.intercept_ if intercept is None else intercept
+            intercept = self._raw_intercept() if intercept is None else intercept
             intercept = np.array(intercept, dtype=np.float64).reshape(-1)
         else:
             coef, intercept = self._init_parameters(n_outputs, n_features, dtype,
@@ -502,21 +524,21 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         self.n_iter_ = int(result["n_iter"].max())
         self.t_ = float(t + self.n_iter_ * n_samples)
         coef = coef.reshape(shape)
-        intercept = intercept.astype(dtype)
+        intercept = self._stored_intercept(intercept, dtype)
         if self.average:
             self._standard_coef = coef
             self._standard_intercept = intercept
             self._average_coef = average_coef.reshape(shape)
-            self._average_intercept = average_intercept.astype(dtype)
+            self._average_intercept = self._stored_intercept(average_intercept, dtype)
             if self.average <= self.t_ - 1:
                 self.coef_ = self._average_coef
-                self.intercept_ = self._average_intercept
+                self._set_intercept(self._average_intercept)
             else:
                 self.coef_ = self._standard_coef
-                self.intercept_ = self._standard_intercept
+                self._set_intercept(self._standard_intercept)
         else:
             self.coef_ = coef
-            self.intercept_ = intercept
+            self._set_intercept(intercept)
 
     def _set_curves(self, result, validation_score, reset):
         """loss_curve_, validation_scores_, best_loss_ and best_validation_score_, the

@@ -138,6 +138,9 @@ cdef inline void _step(loss_t loss, const Settings* s, Output* o,
     o.sumloss += value
     o.objective += value
     _add_penalty(s, o)
+    if s.one_class:
+        # the one-class SVM's term nu * b of the intercept before the step (alpha is nu)
+        o.objective += o.intercept * s.alpha
 
     if s.learning_rate == PA1:
         # (_epoch skips zero rows under PA-I, so xsq > 0 here)

@@ -147,7 +147,7 @@ cdef inline void _apply(const Settings* s, Output* o, floating* w, floating* aw,
                         double update, double t) noexcept nogil:
     """w += update * x (and b += update), after the L2 shrinkage; then the running
     average and the L1 truncation. p_lin is <w, x> before the step."""
-    cdef double shrink, dl1
+    cdef double shrink, dl1, intercept_update
     cdef bint track_l1 = s.penalty == L1 or s.penalty == ELASTICNET
     if s.penalty >= L2:
         # never scale to a negative value: a too large eta * alpha zeroes w instead
@@ -167,8 +167,11 @@ cdef inline void _apply(const Settings* s, Output* o, floating* w, floating* aw,
         if o.sq_norm < 0.0:
             o.sq_norm = 0.0
         o.l1_norm += dl1 * o.wscale
-        if s.fit_intercept:
-            o.intercept += update * s.intercept_decay
+    if s.fit_intercept:
+        # the one-class SVM's intercept also takes the step of its term alpha * b
+        intercept_update = update - eta * s.alpha if s.one_class else update
+        if intercept_update != 0.0:
+            o.intercept += intercept_update * s.intercept_decay
 
     if 0 < s.average <= t:
         if update != 0.0:
