@@ -35,7 +35,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
 import loss_lists
-from sklloss import InputConversionError, SGDClassifier, SGDRegressor
+from sklloss import (
+    InputConversionError,
+    Perceptron,
+    SGDClassifier,
+    SGDOneClassSVM,
+    SGDRegressor,
+)
 from sklloss.linear_model import _engine
 from sklloss.losses import BaseLoss, Hinge, Huber, LogLoss, ModifiedHuber, MultinomialLogLoss
 
@@ -463,7 +469,7 @@ def test_a_failed_call_leaves_no_trace_in_what_follows():
 INTERRUPT_CHILD = textwrap.dedent("""
     import copy, json, sys, traceback
     import numpy as np, scipy.sparse as sp
-    from sklloss import SGDClassifier
+    from sklloss import SGDClassifier, SGDOneClassSVM
 
     def snapshot_equal(a, b):
         if isinstance(b, dict):
@@ -487,6 +493,9 @@ INTERRUPT_CHILD = textwrap.dedent("""
         X.sum_duplicates()
         y = np.arange(n) % 50  # 50 classes: one epoch takes seconds
         model, call = SGDClassifier(random_state=0), "partial_fit"
+    elif case == "one-class fit":
+        X = rng.standard_normal((200_000, 50)); y = None
+        model, call = SGDOneClassSVM(random_state=0, average=True), "fit"
     elif case == "binary n_jobs=2":  # one output, its rows gathered by a second thread
         X = rng.standard_normal((200_000, 50)); y = (X[:, 0] > 0).astype(int)
         model, call = SGDClassifier(random_state=0, n_jobs=2), "fit"
@@ -495,7 +504,10 @@ INTERRUPT_CHILD = textwrap.dedent("""
         y = np.arange(1000) % 100
         model, call = SGDClassifier(random_state=0, n_jobs=2), "fit"
     model.set_params(max_iter=100_000, tol=None)
-    model.partial_fit(X[:100], y[:100], classes=np.unique(y))
+    if y is None:
+        model.partial_fit(X[:100])
+    else:
+        model.partial_fit(X[:100], y[:100], classes=np.unique(y))
     before = copy.deepcopy(vars(model))
     print("ready", flush=True)
     try:
@@ -508,7 +520,7 @@ INTERRUPT_CHILD = textwrap.dedent("""
 """)
 
 @pytest.mark.parametrize("case", ["dense fit", "CSR partial_fit", "binary n_jobs=2",
-                                  "wide multi-class n_jobs=2"])
+                                  "wide multi-class n_jobs=2", "one-class fit"])
 def test_ctrl_c_stops_a_long_fit_quickly_and_changes_nothing(case, tmp_path):
     # (run from tmp_path: from the source tree, `import sklloss` would find the
     # uncompiled package rather than the installed one)
@@ -759,6 +771,8 @@ PERSISTED = [
     SGDClassifier(loss=MultinomialLogLoss(), average=True, random_state=0),
     SGDRegressor(loss=Huber(epsilon=1.0), random_state=0),
     SGDRegressor(average=5, random_state=0),
+    Perceptron(penalty="l1", random_state=1),
+    SGDOneClassSVM(nu=0.2, average=True, random_state=0),
 ]
 
 
@@ -797,7 +811,7 @@ def test_persistence_round_trips_predict_identically_and_learn_on(estimator, mul
 @pytest.mark.parametrize("estimator", PERSISTED, ids=repr)
 def test_skops_trusts_only_our_classes(estimator, multiclass):
     model, _, _ = _fitted(estimator, multiclass)
-    expected = [f"sklloss.linear_model._sgd.{type(model).__name__}"]
+    expected = [f"{type(model).__module__}.{type(model).__name__}"]
     if not isinstance(model.loss, str):
         expected.append(f"sklloss.losses._loss.{type(model.loss).__name__}")
     assert sorted(sio.get_untrusted_types(data=sio.dumps(model))) == sorted(expected)

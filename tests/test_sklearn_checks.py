@@ -8,7 +8,7 @@ import sklearn.linear_model as sk
 from sklearn.model_selection import cross_validate
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklloss import Perceptron, SGDClassifier, SGDRegressor
+from sklloss import Perceptron, SGDClassifier, SGDOneClassSVM, SGDRegressor
 from sklloss.losses import MultinomialLogLoss, Quantile, Tweedie
 
 # The two checks scikit-learn itself declares as expected failures of its SGD
@@ -24,11 +24,11 @@ SKLEARN_DECLARED_XFAILS = {
 }
 
 PAIRS = [(SGDClassifier, sk.SGDClassifier), (SGDRegressor, sk.SGDRegressor),
-         (Perceptron, sk.Perceptron)]
+         (Perceptron, sk.Perceptron), (SGDOneClassSVM, sk.SGDOneClassSVM)]
 
 
 @parametrize_with_checks(
-    [SGDClassifier(), SGDRegressor(), Perceptron()],
+    [SGDClassifier(), SGDRegressor(), Perceptron(), SGDOneClassSVM()],
     expected_failed_checks=lambda estimator: SKLEARN_DECLARED_XFAILS,
 )
 def test_sklearn_estimator_checks(estimator, check):
@@ -43,7 +43,8 @@ def test_sklearn_estimator_checks(estimator, check):
      SGDClassifier(learning_rate="adagrad", penalty="elasticnet", average=True),
      SGDClassifier(loss="multinomial_log_loss", learning_rate="normalized_adagrad"),
      SGDRegressor(learning_rate="normalized_adagrad", penalty="l1"),
-     SGDRegressor(learning_rate="adagrad", average=10)],
+     SGDRegressor(learning_rate="adagrad", average=10),
+     SGDOneClassSVM(nu=0.2, average=True, learning_rate="invscaling", eta0=0.05)],
     expected_failed_checks=lambda estimator: SKLEARN_DECLARED_XFAILS,
 )
 def test_sklearn_estimator_checks_other_options(estimator, check):
@@ -63,7 +64,8 @@ def test_sklearn_estimator_checks_glm_and_quantile_losses(estimator, check):
 
 # Parameters sklloss adds to scikit-learn's (new parameters, never a changed
 # default): at the end of the signature, keyword-only, with their defaults.
-ADDED_PARAMETERS = {"SGDClassifier": {}, "SGDRegressor": {"n_jobs": None}, "Perceptron": {}}
+ADDED_PARAMETERS = {"SGDClassifier": {}, "SGDRegressor": {"n_jobs": None}, "Perceptron": {},
+                    "SGDOneClassSVM": {}}
 
 
 @pytest.mark.parametrize("ours, theirs", PAIRS)
@@ -83,10 +85,12 @@ def test_same_parameters_and_defaults_as_sklearn(ours, theirs):
 @pytest.mark.parametrize("ours, theirs", PAIRS)
 def test_same_methods_and_fit_signatures_as_sklearn(ours, theirs):
     for method in ("fit", "partial_fit", "predict", "score", "densify", "sparsify",
-                   "get_params", "set_params"):
-        assert list(inspect.signature(getattr(ours, method)).parameters) == list(
-            inspect.signature(getattr(theirs, method)).parameters), method
-    assert hasattr(ours, "decision_function") == hasattr(theirs, "decision_function")
+                   "get_params", "set_params", "decision_function", "score_samples",
+                   "fit_predict"):
+        assert hasattr(ours, method) == hasattr(theirs, method), method
+        if hasattr(theirs, method):
+            assert list(inspect.signature(getattr(ours, method)).parameters) == list(
+                inspect.signature(getattr(theirs, method)).parameters), method
 
 
 @pytest.mark.parametrize("ours, theirs", PAIRS)

@@ -2,9 +2,10 @@
 
 The installed scikit-learn ships sklearn/linear_model/tests/test_sgd.py and
 test_perceptron.py. These tests copy them, make every use of
-``linear_model.SGDClassifier`` / ``SGDRegressor`` (test_sgd.py) and of ``Perceptron``
-(test_perceptron.py) use sklloss's classes instead (SGDOneClassSVM and the private loss
-tests stay on scikit-learn, they are not ours), and run them in a subprocess.
+``linear_model.SGDClassifier`` / ``SGDRegressor`` / ``SGDOneClassSVM`` (test_sgd.py) and
+of ``Perceptron`` (test_perceptron.py) use sklloss's classes instead (only the tests of
+scikit-learn's private loss objects and its kernel ``sklearn.svm.OneClassSVM``, the
+reference of some one-class tests, stay on scikit-learn), and run them in a subprocess.
 
 Deselected, because they reach into scikit-learn's private implementation rather than
 its public behaviour and cannot apply to another one:
@@ -58,9 +59,10 @@ def _run_adapted(tmp_path, name, adapted, deselected=()):
 
 def test_sklearn_sgd_test_suite_passes_on_sklloss(tmp_path):
     source = _sklearn_test_source("test_sgd")
-    adapted, n = re.subn(r"\blinear_model\.(SGDClassifier|SGDRegressor)\b",
+    adapted, n = re.subn(r"\blinear_model\.(SGDClassifier|SGDRegressor|SGDOneClassSVM)\b",
                          r"sklloss.\1", source)
     assert n >= 10, "scikit-learn's test_sgd.py no longer has the expected shape"
+    assert not re.search(r"\blinear_model\.SGD", adapted)
     adapted = "import sklloss\n" + adapted
     summary = _run_adapted(tmp_path, "test_sgd_on_sklloss.py", adapted, PRIVATE_INTERNALS)
     assert re.search(r"\d{3} passed", summary), summary

@@ -124,6 +124,16 @@ class SGDOneClassSVM(OutlierMixin, _BaseSGD):
         "warm_start": ["boolean"],
         "average": _BaseSGD._parameter_constraints["average"],
     }
+    # what the one-class problem fixes: the attributes scikit-learn's SGDOneClassSVM
+    # has with these values (class attributes: not parameters)
+    loss = "hinge"
+    penalty = "l2"
+    alpha = 0.0001
+    l1_ratio = 0
+    epsilon = DEFAULT_EPSILON
+    early_stopping = False
+    validation_fraction = 0.1
+    n_iter_no_change = 5
     _allowed_losses = ("hinge",)
     _is_classifier = False
     _one_class = True
@@ -156,16 +166,6 @@ class SGDOneClassSVM(OutlierMixin, _BaseSGD):
         self.power_t = power_t
         self.warm_start = warm_start
         self.average = average
-        # what the one-class problem fixes (scikit-learn's SGDOneClassSVM sets the
-        # same attributes)
-        self.loss = "hinge"
-        self.penalty = "l2"
-        self.alpha = 0.0001
-        self.l1_ratio = 0
-        self.epsilon = DEFAULT_EPSILON
-        self.early_stopping = False
-        self.validation_fraction = 0.1
-        self.n_iter_no_change = 5
 
     # -- the one-class problem on the SGD engine -------------------------------------
     def _engine_alpha(self):
@@ -179,6 +179,17 @@ class SGDOneClassSVM(OutlierMixin, _BaseSGD):
 
     def _set_intercept(self, intercept):
         self.offset_ = 1 - intercept
+
+    def _commit(self, result, coef, *args, reset):
+        # partial_fit updates coef_ in place, as scikit-learn's does (its tests hold
+        # on to the array): copied over once the call has succeeded
+        previous = None if reset else self.__dict__.get("coef_")
+        super()._commit(result, coef, *args, reset)
+        if (type(previous) is np.ndarray and not self.average
+                and previous.shape == self.coef_.shape
+                and previous.dtype == self.coef_.dtype and previous.flags.writeable):
+            previous[...] = self.coef_
+            self.coef_ = previous
 
     # -- fitting ---------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -276,7 +287,7 @@ class SGDOneClassSVM(OutlierMixin, _BaseSGD):
             validation_mask=np.zeros(X.shape[0], dtype=bool), validation_score=None,
             seed=seed, max_iter=max_iter, t=t, n_threads=1, keep_step_state=False)
         self._commit(result, coef, intercept, average_coef, average_intercept,
-                     X.shape[0], t, X.dtype, (X.shape[1],), None, reset)
+                     X.shape[0], t, X.dtype, (X.shape[1],), None, reset=reset)
         return self
 
     # -- prediction ------------------------------------------------------------------
