@@ -11,7 +11,8 @@ over the repeats:
   validation and set-up costs that do not grow with the epochs are left out;
 - the ratio sklloss / scikit-learn (below 1: sklloss is faster);
 - memory passes: per-epoch time / the time of one read of X (``X @ w``);
-- test quality of both (accuracy or R² on held-out rows);
+- test quality of both (accuracy or R² on held-out rows; for the one-class SVM, the
+  fraction of held-out rows of the training distribution it accepts as inliers);
 - peak memory allocated during a fit (``tracemalloc``, which sees numpy's buffers),
   as a percentage of X's size.
 
@@ -117,7 +118,7 @@ def compare(case, make_ours, make_theirs, X, y, X_test, y_test, epochs, repeats)
     ours = float(np.median(per_epoch["sklloss"]))
     theirs = float(np.median(per_epoch["scikit-learn"]))
     read = read_seconds(X, repeats)
-    scores = {library: model.score(X_test, y_test) for library, model in fitted.items()}
+    scores = {library: _test_score(model, X_test, y_test) for library, model in fitted.items()}
     peaks = {library: peak_fit_bytes(make, X, y) for library, make in makers.items()}
     return {
         "case": case, "ours_ms": ours * 1e3, "theirs_ms": theirs * 1e3,
@@ -125,6 +126,14 @@ def compare(case, make_ours, make_theirs, X, y, X_test, y_test, epochs, repeats)
         "ours_score": scores["sklloss"], "theirs_score": scores["scikit-learn"],
         "ours_peak": peaks["sklloss"] / nbytes(X), "theirs_peak": peaks["scikit-learn"] / nbytes(X),
     }
+
+
+def _test_score(model, X_test, y_test):
+    """The estimator's score; for an outlier detector (no score method), the fraction
+    of the held-out rows (drawn like the training rows) predicted inliers."""
+    if hasattr(model, "score"):
+        return model.score(X_test, y_test)
+    return float(np.mean(model.predict(X_test) == 1))
 
 
 def _split(X, y, n_test):
@@ -138,7 +147,7 @@ def _pair(ours, theirs, **params):
 
 # -- the suite -------------------------------------------------------------------------
 def workloads(quick):
-    """(name, data factory, estimator pairs) for W1..W4."""
+    """(name, data factory, estimator pairs) for W1..W5."""
     scale = 10 if quick else 1
     n_dense, n_multi, n_sparse = 200_000 // scale, 100_000 // scale, 200_000 // scale
     sparse_d = 2 ** 16 if quick else 2 ** 18
@@ -165,6 +174,16 @@ def workloads(quick):
                           lambda dtype=dtype: dense_data(n_multi + 10_000, 100, "multi",
                                                          n_classes=10, dtype=dtype),
                           _pair(sklloss.SGDClassifier, sk.SGDClassifier, n_jobs=n_jobs)))
+        # the one-class SVM (defaults: nu=0.5, 'optimal' steps), dense and CSR
+        cases.append((f"W5 dense {n_dense // 1000}k×100 one-class SVM {tag}",
+                      lambda dtype=dtype: dense_data(n_dense + 10_000, 100, "binary",
+                                                     dtype=dtype),
+                      _pair(sklloss.SGDOneClassSVM, sk.SGDOneClassSVM)))
+        cases.append((f"W5 CSR {n_sparse // 1000}k×2^{int(np.log2(sparse_d))} "
+                      f"60 nnz one-class SVM {tag}",
+                      lambda dtype=dtype: sparse_data(n_sparse + 10_000, sparse_d, 60,
+                                                      dtype=dtype),
+                      _pair(sklloss.SGDOneClassSVM, sk.SGDOneClassSVM)))
     return cases
 
 

@@ -46,6 +46,28 @@ def check_minimize(stdout):
     assert "All checks passed" in stdout
 
 
+def check_online_novelty(stdout):
+    found = {}
+    for name in ("sklloss Nystroem + SGDOneClassSVM", "OneClassSVM (RBF kernel)"):
+        row = re.search(rf"^{re.escape(name)}: training rows outside {NUMBER}, regular test "
+                        rf"rows flagged {NUMBER}, novelties accepted {NUMBER}$", stdout,
+                        flags=re.M)
+        assert row, stdout
+        found[name] = [float(value) for value in row.groups()]
+    nu = float(re.search(rf"nu={NUMBER}", stdout).group(1))
+    for name, (train, test, novel) in found.items():
+        # nu bounds the training errors (up to the stream's noise); regular rows are
+        # accepted about as often, and most novelties (uniform around the blobs) flagged
+        assert train <= 2 * nu and test <= 3 * nu and novel < 0.3, (name, stdout)
+    agree = float(re.search(rf"^the two models agree on {NUMBER} of the plane", stdout,
+                            flags=re.M).group(1))
+    assert agree > 0.9, stdout
+    timings = re.findall(rf"^fit time n=(\d+): OneClassSVM {NUMBER} ms, sklloss pipeline "
+                         rf"{NUMBER} ms, scikit-learn pipeline {NUMBER} ms$", stdout,
+                         flags=re.M)
+    assert len(timings) >= 3 and all(float(t) > 0 for row in timings for t in row[1:]), stdout
+
+
 SCHEDULES = ("optimal", "constant", "invscaling", "adaptive")
 
 
@@ -189,6 +211,7 @@ EXAMPLES = [
     ("plot_adaptive_steps.py", "plot_adaptive_steps.png", check_adaptive_steps),
     ("plot_insurance_and_intervals.py", "plot_insurance_and_intervals.png",
      check_insurance_and_intervals),
+    ("plot_online_novelty.py", "plot_online_novelty.png", check_online_novelty),
 ]
 
 

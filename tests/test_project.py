@@ -137,7 +137,7 @@ def test_sgd_benchmark_quick_smoke(tmp_path):
     assert result.returncode == 0, result.stderr
     table = (tmp_path / "sgd_quick.md").read_text()
     rows = [line for line in table.splitlines() if line.startswith("| W")]
-    assert len(rows) == 14  # W1 x2, W2 x2, W3, W4 x2 n_jobs; float64 and float32
+    assert len(rows) == 18  # W1 x2, W2 x2, W3, W4 x2 n_jobs, W5 x2; float64 and float32
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         # numbers in every cell (their values are timings: not asserted)
