@@ -108,6 +108,14 @@ class BuildExt(build_ext):
         super().build_extensions()
 
     def run(self):
+        # Cythonize when the extensions are built, not when setup.py is loaded (nor in
+        # finalize_options, which the sdist runs too): the sdist and the metadata steps
+        # of a build then generate no C; the sdist ships the .pyx.
+        # (the generated sources go into the Extension objects build_ext finalized)
+        generated = {ext.name: ext.sources for ext in cythonize(
+            self.extensions, compiler_directives=COMPILER_DIRECTIVES)}
+        for ext in self.extensions:
+            ext.sources = generated[ext.name]
         super().run()
         if not self.inplace:
             # Place the compiled modules next to their sources too, as an in-place
@@ -122,6 +130,6 @@ class BuildExt(build_ext):
 
 
 setup(
-    ext_modules=cythonize(EXTENSIONS, compiler_directives=COMPILER_DIRECTIVES),
+    ext_modules=EXTENSIONS,
     cmdclass={"build_ext": BuildExt},
 )

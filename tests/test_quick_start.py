@@ -3,6 +3,8 @@ clone, in a fresh virtual environment (the second command is what CI runs).
 
 The clone is of the committed tree (HEAD), as a newcomer's would be. It needs git and
 the package index, as `pip install .` does; it takes a few minutes (a full build).
+Run from an unpacked sdist (no repository: the release check), the newcomer's tree is
+a copy of the sdist's, which is what they would have unpacked.
 """
 import os
 import shutil
@@ -15,15 +17,32 @@ from test_project import _quick_start_commands
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+# what a build or a test run leaves in a tree (not in a fresh clone, nor in an sdist)
+_BUILD_OUTPUTS = shutil.ignore_patterns(
+    "*.so", "*.pyd", "*.o", "*.c", "build", "dist", "*.egg-info", "__pycache__",
+    ".pytest_cache", ".hypothesis", ".ci-venv", "_build", "auto_examples", "generated")
+
+
+def _fresh_tree(destination):
+    """A newcomer's copy of the project: a git clone of HEAD, or, in an unpacked sdist
+    (PKG-INFO, no .git), a copy of the sdist's files."""
+    if os.path.isdir(os.path.join(ROOT, ".git")):
+        if shutil.which("git") is None:
+            pytest.fail("the quick-start test needs git to clone the checkout")
+        subprocess.run(["git", "clone", "--quiet", ROOT, str(destination)], check=True)
+    elif os.path.isfile(os.path.join(ROOT, "PKG-INFO")):
+        shutil.copytree(ROOT, destination, ignore=_BUILD_OUTPUTS)
+    else:
+        pytest.fail("the quick-start test needs a git checkout or an unpacked sdist")
+
+
 @pytest.fixture(scope="module")
 def fresh_clone(tmp_path_factory):
     """A fresh clone of HEAD and a fresh virtual environment, and the environment
     variables of a shell in which that virtual environment is active."""
-    if shutil.which("git") is None or not os.path.isdir(os.path.join(ROOT, ".git")):
-        pytest.fail("the quick-start test needs git and a git checkout of sklloss")
     base = tmp_path_factory.mktemp("newcomer")
     clone, venv = base / "sklloss", base / "venv"
-    subprocess.run(["git", "clone", "--quiet", ROOT, str(clone)], check=True)
+    _fresh_tree(clone)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     env = {name: value for name, value in os.environ.items()
            if name not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PIP_PREFIX")}
@@ -72,7 +91,7 @@ def test_an_unbuilt_tree_says_what_to_do(fresh_clone):
     """Before any build, importing the tree is an ImportError that says what to do."""
     clone, _, env = fresh_clone
     tree = clone.parent / "unbuilt"
-    subprocess.run(["git", "clone", "--quiet", ROOT, str(tree)], check=True)
+    _fresh_tree(tree)
     # (the newcomer's venv, where sklloss is installed from the other clone: the tree
     # in the working directory comes first)
     result = subprocess.run(["python", "-c", "import sklloss"], cwd=tree, env=env,
