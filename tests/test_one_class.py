@@ -6,7 +6,6 @@ schedule, averaging, weights, dense and CSR, float64 and float32), the closed fo
 the decision function, and properties (a failed call changes nothing, threads give
 what one after another gives).
 """
-import copy
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +15,7 @@ import scipy.sparse as sp
 import sklearn.linear_model as sk
 from sklearn.exceptions import ConvergenceWarning
 
+from model_state import assert_same_state, snapshot
 from sklloss import SGDOneClassSVM
 
 SETTINGS = [
@@ -130,24 +130,10 @@ def test_partial_fit_stream_and_warm_start_follow_sklearn(data, average, sparse)
     _assert_same_model(*_both(dict(params, max_iter=4, tol=None), "fit", X, **init))
 
 
-def _state(model):
-    return copy.deepcopy(vars(model))
-
-
-def _assert_state(model, before):
-    now = vars(model)
-    assert now.keys() == before.keys()
-    for name, value in before.items():
-        if isinstance(value, np.ndarray):
-            np.testing.assert_array_equal(now[name], value)
-        else:
-            assert now[name] == value, name
-
-
 def test_a_failed_call_changes_nothing(data):
     X, _ = data
     model = SGDOneClassSVM(random_state=0, max_iter=5, tol=None).fit(X)
-    before = _state(model)
+    before = snapshot(model)
     X_nan = X.copy()
     X_nan[3, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
@@ -162,7 +148,7 @@ def test_a_failed_call_changes_nothing(data):
     with pytest.raises(ValueError, match="only works with loss 'epsilon_insensitive'"):
         model.set_params(learning_rate="pa1").fit(X)
     model.set_params(learning_rate="optimal")
-    _assert_state(model, before)
+    assert_same_state(model, before)
     # and what follows is what it would have been
     fresh = SGDOneClassSVM(random_state=0, max_iter=5, tol=None).fit(X)
     np.testing.assert_array_equal(model.partial_fit(X).coef_, fresh.partial_fit(X).coef_)
