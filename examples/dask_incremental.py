@@ -1,4 +1,5 @@
 """sklloss on a Dask cluster: train on a chunked array, predict in parallel, search.
+=================================================================================
 
 Three things a cluster does for SGD, with the tools Dask users already know:
 
@@ -14,7 +15,7 @@ Three things a cluster does for SGD, with the tools Dask users already know:
 
 By default the script starts a ``distributed.LocalCluster`` (worker processes on this
 machine); give a scheduler's address to run on a real cluster, where every worker
-needs sklloss installed:
+needs sklloss installed::
 
     pip install ".[dask]"
     python examples/dask_incremental.py                        # a LocalCluster
@@ -125,7 +126,7 @@ def main(fast=False, scheduler=None):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--scheduler", default=None,
                         help="address of a running Dask scheduler (default: start a "
                              "LocalCluster)")

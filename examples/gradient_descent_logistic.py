@@ -1,4 +1,5 @@
 """Fit a logistic regression with sklloss's loss kernels and plain gradient descent.
+=================================================================================
 
 The loss object gives the per-sample derivative with respect to the raw prediction,
 so the gradient with respect to the coefficients is one matrix product: X.T @ g.

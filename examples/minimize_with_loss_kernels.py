@@ -1,7 +1,10 @@
 """Minimise the SGD estimators' objective with scipy, using sklloss's loss kernels.
+================================================================================
 
 sklloss's SGDRegressor and SGDClassifier with penalty="l2" minimise, as scikit-learn's
 do,
+
+::
 
     F(w, b) = (1/n) sum_i loss(y_i, x_i . w + b) + alpha/2 |w|^2
 
@@ -163,7 +166,7 @@ def main(fast=False, out_dir=None):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--fast", action="store_true",
                         help="half the data (for the tests)")
     parser.add_argument("--out", default=None,

@@ -1,8 +1,9 @@
 """Per-coordinate step sizes: learning_rate='adagrad' and 'normalized_adagrad'.
+============================================================================
 
 'adagrad' gives each coordinate its own step, eta / sqrt(sum of its squared gradients)
 (diagonal AdaGrad; base step 10 eta0 = 0.1 at the default eta0). 'normalized_adagrad'
-runs AdaGrad on the features divided by the largest |x_j| seen so far (NAG, Ross,
+runs AdaGrad on the features divided by the largest ``|x_j|`` seen so far (NAG, Ross,
 Mineiro and Langford 2013, Vowpal Wabbit's default update; base step 50 eta0): a
 feature's units do not matter, so it needs no scaler. Its L2 penalty is on the
 normalised weights w_j s_j, so the objective it minimises is that of MaxAbsScaler
@@ -10,10 +11,10 @@ followed by the same model. The figure has two panels, binary log loss, alpha = 
 
 1. On standardised ``make_classification`` data (40 features, 10 informative, 2% of
    the labels flipped): the relative training-objective gap (F - F*) / F* after E
-   epochs (``max_iter=E``, ``tol=None``), F = mean log loss + alpha/2 |w|^2, F* its
+   epochs (``max_iter=E``, ``tol=None``), ``F = mean log loss + alpha/2 |w|^2``, F* its
    minimum (``LogisticRegression`` with C = 1 / (n alpha), tol=1e-10), for sklloss's
    'optimal' (the default), 'invscaling' (eta0=0.1), 'adagrad' and
-   'normalized_adagrad' (its F and F* on X / s, s = max |x_j|). Both per-coordinate
+   'normalized_adagrad' (its F and F* on X / s, ``s = max |x_j|``). Both per-coordinate
    schedules reach a small gap in a few epochs at their default eta0; 'optimal' at
    alpha = 1e-4 starts far above.
 2. The same data with each feature multiplied by 10^U(-3, 3) and no scaler: held-out
@@ -22,7 +23,7 @@ followed by the same model. The figure has two panels, binary log loss, alpha = 
    'normalized_adagrad' on the raw features is about as accurate as scikit-learn on
    standardised ones; scikit-learn on the raw ones is not.
 
-The figure is written to plot_adaptive_steps.png in examples/images/, or in DIR with --out DIR:
+The figure is written to plot_adaptive_steps.png in examples/images/, or in DIR with --out DIR::
 
     python examples/plot_adaptive_steps.py
     python examples/plot_adaptive_steps.py --out DIR
@@ -177,15 +178,14 @@ def main(fast=False, out_dir=None):
               f"{values[-1]:.4f}")
 
     fig = plot(gaps, accuracies, n_samples)
-    path = os.path.join(out_dir, os.path.splitext(os.path.basename(__file__))[0] + ".png")
+    path = os.path.join(out_dir, "plot_adaptive_steps.png")
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     print(f"figure written to {path}")
     return dict(gaps=gaps, accuracies=accuracies, path=path)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--fast", action="store_true",
                         help="less data, fewer epochs (for the tests)")
     parser.add_argument("--out", default=None,

@@ -1,4 +1,5 @@
 """Insurance pricing GLMs and prediction intervals with sklloss's new losses.
+==========================================================================
 
 Synthetic motor-insurance policies (driver age, vehicle power, log population density,
 a region one-hot; standardised) with a known log-linear claim frequency and claim
@@ -6,8 +7,8 @@ severity. Four panels:
 
 1. Claim frequency: ``SGDRegressor(loss="poisson")`` on y = claims / exposure with the
    exposure as sample_weight, against scikit-learn's ``PoissonRegressor`` at the same
-   penalty. SGD minimises mean(sw * loss) + alpha/2 |w|^2 and the GLM
-   sum(sw * dev) / (2 sum(sw)) + alpha/2 |w|^2, so alpha_sgd = alpha_glm * mean(sw);
+   penalty. SGD minimises ``mean(sw * loss) + alpha/2 |w|^2`` and the GLM
+   ``sum(sw * dev) / (2 sum(sw)) + alpha/2 |w|^2``, so alpha_sgd = alpha_glm * mean(sw);
    learning_rate="adaptive", tol=1e-6 takes SGD to that optimum. Printed: both
    held-out deviances and fit times. The panel: observed vs predicted frequency by
    decile of predicted risk.
@@ -29,7 +30,7 @@ severity. Four panels:
    close to a tie the choice is.
 
 The figure is written to plot_insurance_and_intervals.png in examples/images/, or in
-DIR with --out DIR:
+DIR with --out DIR::
 
     python examples/plot_insurance_and_intervals.py
     python examples/plot_insurance_and_intervals.py --out DIR
@@ -236,16 +237,15 @@ def main(fast=False, out_dir=None):
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small", loc="upper left")
     fig.tight_layout()
-    path = os.path.join(out_dir, os.path.splitext(os.path.basename(__file__))[0] + ".png")
+    path = os.path.join(out_dir, "plot_insurance_and_intervals.png")
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     print(f"figure written to {path}")
     return dict(frequency_deviance=freq_devs, severity_deviance=sev_devs, power=power,
                 path=path)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--fast", action="store_true",
                         help="fewer policies and points (for the tests)")
     parser.add_argument("--out", default=None,

@@ -1,5 +1,5 @@
-"""Learning curves of sklloss's SGDClassifier per learning-rate schedule, and its fit time
-against scikit-learn's.
+"""Learning curves per learning-rate schedule, and fit time against scikit-learn
+=============================================================================
 
 After a fit, ``loss_curve_`` holds one value per epoch: the mean training objective
 (log loss + L2 penalty) over the epoch's rows, each row's term taken at the weights
@@ -31,7 +31,7 @@ flipped):
    time over scikit-learn's (below 1: sklloss is faster). Times depend on the machine
    and its load; the ratios are what to compare.
 
-The figure is written to plot_learning_curves.png in examples/images/, or in DIR with --out DIR:
+The figure is written to plot_learning_curves.png in examples/images/, or in DIR with --out DIR::
 
     python examples/plot_learning_curves.py
     python examples/plot_learning_curves.py --out DIR
@@ -249,9 +249,8 @@ def main(fast=False, out_dir=None):
               f"{row['ratio']:.2f}")
 
     fig = plot(curves, best_objective, stopped, timings, n_samples, epochs, timing_epochs)
-    path = os.path.join(out_dir, os.path.splitext(os.path.basename(__file__))[0] + ".png")
+    path = os.path.join(out_dir, "plot_learning_curves.png")
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     print(f"figure written to {path}")
     return dict(loss_curves={s: list(m.loss_curve_) for s, m in curves.items()},
                 validation_scores={s: list(m.validation_scores_) for s, m in stopped.items()},
@@ -259,7 +258,7 @@ def main(fast=False, out_dir=None):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--fast", action="store_true",
                         help="less data, fewer epochs, one timing repeat (for the tests)")
     parser.add_argument("--out", default=None,

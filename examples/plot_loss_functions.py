@@ -1,4 +1,5 @@
-"""Plot every loss of sklloss.losses and its derivative, as the compiled kernels compute them.
+"""Every loss of sklloss.losses and its derivative, as the compiled kernels compute them
+=====================================================================================
 
 Each curve is the output of a loss object's ``loss`` and ``gradient`` methods on a grid
 (no formula is written here), which run the scalar kernels the SGD engine runs. Shown:
@@ -18,7 +19,7 @@ against r = y - p.
 The losses are read from ``sklloss.losses.LOSSES``, so a new loss appears in its
 task's column without a change here.
 
-The figure is written to plot_loss_functions.png in examples/images/, or in DIR with --out DIR:
+The figure is written to plot_loss_functions.png in examples/images/, or in DIR with --out DIR::
 
     python examples/plot_loss_functions.py
     python examples/plot_loss_functions.py --out DIR
@@ -156,16 +157,15 @@ def main(fast=False, out_dir=None):
     os.makedirs(out_dir, exist_ok=True)
     groups = make_losses()
     fig = plot(groups, n_points=401 if fast else 2001)
-    path = os.path.join(out_dir, os.path.splitext(os.path.basename(__file__))[0] + ".png")
+    path = os.path.join(out_dir, "plot_loss_functions.png")
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     n_losses = sum(len(losses) for losses in groups.values())
     print(f"{n_losses} losses plotted; figure written to {path}")
     return path
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--fast", action="store_true", help="coarser grid (for the tests)")
     parser.add_argument("--out", default=None,
                         help="directory for the PNG (default: images/ next to this script)")

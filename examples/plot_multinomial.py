@@ -1,5 +1,5 @@
-"""One-vs-rest against multinomial logistic regression by SGD, where a class lies between
-two others.
+"""One-vs-rest against multinomial logistic regression, a class between two others
+===============================================================================
 
 Three Gaussian classes in 2-D, A, B and C, centred on one line with B in the middle and
 smaller (300, 120 and 300 points, standard deviation 0.8 around (-2, -1), (0, 0) and
@@ -32,7 +32,7 @@ Each row of the figure is one model: the decision regions, shaded by the largest
 predicted probability, with the held-out points; the probability of the middle class
 B, with its 0.5 contour; the probabilities along the line through the three centres.
 
-The figure is written to plot_multinomial.png in examples/images/, or in DIR with --out DIR:
+The figure is written to plot_multinomial.png in examples/images/, or in DIR with --out DIR::
 
     python examples/plot_multinomial.py
     python examples/plot_multinomial.py --out DIR
@@ -193,15 +193,14 @@ def main(fast=False, out_dir=None):
           f"(share of B: {SIZES[1] / sum(SIZES):.3f})")
 
     fig = plot(models, results, X_test, y_test, n_grid=150 if fast else 400)
-    path = os.path.join(out_dir, os.path.splitext(os.path.basename(__file__))[0] + ".png")
+    path = os.path.join(out_dir, "plot_multinomial.png")
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     print(f"figure written to {path}")
     return dict(results=results, path=path)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--fast", action="store_true", help="coarser grid (for the tests)")
     parser.add_argument("--out", default=None,
                         help="directory for the PNG (default: images/ next to this script)")

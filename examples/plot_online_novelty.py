@@ -1,5 +1,5 @@
-"""Online novelty detection: a Nystroem kernel approximation and sklloss's
-SGDOneClassSVM, trained by partial_fit on a stream, against the kernel OneClassSVM.
+"""Online novelty detection: Nystroem + SGDOneClassSVM by partial_fit on a stream
+==============================================================================
 
 The regular data are two Gaussian blobs in the plane; the novelties are drawn
 uniformly around them. A kernel one-class SVM (``sklearn.svm.OneClassSVM``, RBF
@@ -22,7 +22,7 @@ The figure has two panels:
    random_state and so the same model), the median of a few fits, log-log.
 
 The figure is written to plot_online_novelty.png in examples/images/, or in DIR with
---out DIR:
+--out DIR::
 
     python examples/plot_online_novelty.py
     python examples/plot_online_novelty.py --out DIR
@@ -86,9 +86,9 @@ def median_seconds(fit, repeats):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(
-        os.path.abspath(__file__)), "images"), help="directory for the figure")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--out", default=None,
+                        help="directory for the figure (default: images/ next to this script)")
     parser.add_argument("--fast", action="store_true", help="smaller and quicker")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
@@ -166,8 +166,9 @@ def main(argv=None):
     ax_time.grid(True, which="both", alpha=0.3)
     ax_time.legend(fontsize=8)
     fig.tight_layout()
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "plot_online_novelty.png")
+    out_dir = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "images")
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "plot_online_novelty.png")
     fig.savefig(path, dpi=100)
     print(f"wrote {path}")
 

@@ -1,5 +1,5 @@
-"""Out-of-core learning: stream a data file much larger than a chunk through partial_fit,
-with flat peak memory.
+"""Out-of-core learning: stream a file through partial_fit with flat peak memory
+=============================================================================
 
 Two data sets are written to files in a temporary directory, each many times larger
 than the chunks it is read in (the whole of it is never in memory):
@@ -49,7 +49,7 @@ loaded into memory (``np.load`` without mmap_mode) needs the whole file in the p
 own memory. The two models' accuracies on the same held-out rows show that the
 streamed model is as good.
 
-The figure is written to plot_out_of_core.png in examples/images/, or in DIR with --out DIR:
+The figure is written to plot_out_of_core.png in examples/images/, or in DIR with --out DIR::
 
     python examples/plot_out_of_core.py
     python examples/plot_out_of_core.py --out DIR
@@ -391,15 +391,14 @@ def main(fast=False, out_dir=None):
         "CSR": run_case("CSR", True, size["csr_rows"], size["csr_chunk"], rng),
     }
     fig = plot(cases)
-    path = os.path.join(out_dir, os.path.splitext(os.path.basename(__file__))[0] + ".png")
+    path = os.path.join(out_dir, "plot_out_of_core.png")
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     print(f"figure written to {path}")
     return dict(cases, path=path)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--fast", action="store_true",
                         help="20 MB files in 1 MB chunks (for the tests)")
     parser.add_argument("--out", default=None,

@@ -1,4 +1,5 @@
 """Choose between squared error and Huber loss by cross-validation, on data with outliers.
+=======================================================================================
 
 The training data follow a line with Gaussian noise, except for 15% of the targets,
 which a faulty sensor reads 5 to 15 units too high. A ``GridSearchCV`` over a
@@ -15,7 +16,7 @@ epsilon as large as the outliers, as the printed table shows.) The choice is the
 checked where it matters, on data the search never saw: R² on a clean test set drawn
 from the true line.
 
-The figure is written to plot_robust_regression.png in examples/images/, or in DIR with --out DIR:
+The figure is written to plot_robust_regression.png in examples/images/, or in DIR with --out DIR::
 
     python examples/plot_robust_regression.py
     python examples/plot_robust_regression.py --out DIR
@@ -161,9 +162,8 @@ def main(fast=False, out_dir=None):
     print(f"clean test R²: chosen model {chosen_r2:.3f}, squared error {squared_r2:.3f}")
 
     fig = plot(X, y, is_outlier, rows, best)
-    path = os.path.join(out_dir, os.path.splitext(os.path.basename(__file__))[0] + ".png")
+    path = os.path.join(out_dir, "plot_robust_regression.png")
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     print(f"figure written to {path}")
     return dict(best_params=grid_search.best_params_, chosen_test_r2=chosen_r2,
                 squared_error_test_r2=squared_r2, path=path,
@@ -171,7 +171,7 @@ def main(fast=False, out_dir=None):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--fast", action="store_true",
                         help="less data, a smaller grid, fewer epochs (for the tests)")
     parser.add_argument("--out", default=None,

@@ -33,5 +33,21 @@ def get_include():
     The installed package ships its ``.pxd`` files, so
     ``from sklloss.losses._kernels cimport loss_hinge`` works once this directory
     (the one that contains the ``sklloss`` package) is on the include path.
+
+    Returns
+    -------
+    path : str
+        The directory that contains the installed ``sklloss`` package.
+
+    Examples
+    --------
+    In a ``setup.py`` that builds a ``.pyx`` which cimports sklloss's kernels:
+    ``cythonize(extensions, include_path=[sklloss.get_include()])``.
+
+    >>> import os
+    >>> import sklloss
+    >>> os.path.isfile(os.path.join(sklloss.get_include(), "sklloss", "losses",
+    ...                             "_kernels.pxd"))
+    True
     """
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

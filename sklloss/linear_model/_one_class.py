@@ -87,7 +87,7 @@ class SGDOneClassSVM(OutlierMixin, _BaseSGD):
     best_loss_ : float
         The minimum of ``loss_curve_``.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Defined when X has feature names that are all strings.
 
     See Also

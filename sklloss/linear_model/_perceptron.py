@@ -77,7 +77,7 @@ class Perceptron(SGDClassifier):
     loss_curve_, best_loss_, validation_scores_, best_validation_score_
         The learning curves, as SGDClassifier's.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Defined when X has feature names that are all strings.
 
     See Also

@@ -115,9 +115,9 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
           update (before its gradient step) and at the end of each epoch; the rows
           in between read the weight as it was stored.
         - 'normalized_adagrad': the same on the normalised features x_j / s_j, s_j
-          the largest |x_j| seen so far, with the base step eta sqrt(T / N), eta =
+          the largest ``|x_j|`` seen so far, with the base step eta sqrt(T / N), eta =
           50 * eta0 (0.5 at the default: Vowpal Wabbit's default learning rate), T
-          the rows' summed weight and N their summed weight times ||x / s||^2 (the
+          the rows' summed weight and N their summed weight times ``||x / s||^2`` (the
           intercept's 1 included): the NAG algorithm of Ross, Mineiro and Langford
           ("Normalized online learning", UAI 2013), Vowpal Wabbit's default update.
           The penalty is on the normalised weights w_j s_j, so the fitted model
@@ -175,7 +175,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
     best_validation_score_ : float or None
         The maximum of ``validation_scores_``; None without early stopping.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Defined when X has feature names that are all strings.
 
     See Also
@@ -645,7 +645,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         epoch (R², or D² for the log-link losses).
     best_validation_score_ : float or None
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
 
     See Also
     --------

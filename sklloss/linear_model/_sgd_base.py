@@ -105,7 +105,19 @@ _PLAIN_PARAMETER_TYPES = (str, int, float, bool, type(None))
 class InputConversionError(ValueError, TypeError):
     """Input that cannot be converted to what the estimator needs (e.g. an object
     array holding a dict or None). A ValueError, and a TypeError as numpy raises it,
-    so that code catching either keeps working."""
+    so that code catching either keeps working.
+
+    Examples
+    --------
+    >>> from sklloss import InputConversionError, SGDClassifier
+    >>> try:
+    ...     SGDClassifier().fit([[1.0, 2.0], [3.0, {}]], [0, 1])
+    ... except InputConversionError as error:
+    ...     print(isinstance(error, ValueError), isinstance(error, TypeError))
+    ...     print(error)
+    True True
+    X or y could not be converted: float() argument must be ...
+    """
 
 
 @contextmanager

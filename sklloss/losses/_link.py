@@ -20,6 +20,17 @@ class Interval:
 
     ``interval_y_true`` of a loss says which targets it takes (scikit-learn's
     ``sklearn._loss.link.Interval``).
+
+    Examples
+    --------
+    >>> from sklloss.losses import Gamma, Interval
+    >>> positive = Gamma().interval_y_true
+    >>> print(positive)
+    (0, inf)
+    >>> positive.contains([-1.0, 0.0, 2.0])
+    array([False, False,  True])
+    >>> Interval(0, 1, True, True).includes([0.0, 0.5, 1.0])
+    True
     """
 
     low: float
@@ -57,6 +68,16 @@ class BaseLink:
 
     ``gives_probabilities`` says whether ``inverse`` gives probabilities (of the
     positive class, or of each class for a multi-class link).
+
+    Examples
+    --------
+    Every loss holds one; the estimators predict through it:
+
+    >>> from sklloss.losses import LogLoss, Poisson, SquaredError
+    >>> [loss().link.name for loss in (SquaredError, Poisson, LogLoss)]
+    ['identity', 'log', 'logit']
+    >>> LogLoss().link.gives_probabilities
+    True
     """
 
     name = None
@@ -80,7 +101,16 @@ class BaseLink:
 
 
 class IdentityLink(BaseLink):
-    """prediction = raw (returned as it is, not copied)."""
+    """prediction = raw (returned as it is, not copied).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklloss.losses import IdentityLink
+    >>> raw = np.array([-1.0, 2.0])
+    >>> IdentityLink().inverse(raw) is raw
+    True
+    """
 
     name = "identity"
 
@@ -92,7 +122,16 @@ class IdentityLink(BaseLink):
 
 
 class LogLink(BaseLink):
-    """prediction = exp(raw): a positive mean (Poisson, Gamma, Tweedie)."""
+    """prediction = exp(raw): a positive mean (Poisson, Gamma, Tweedie).
+
+    Examples
+    --------
+    >>> from sklloss.losses import LogLink
+    >>> LogLink().inverse([0.0, 1.0])
+    array([1.        , 2.71828183])
+    >>> LogLink().link([1.0, 100.0])
+    array([0.        , 4.60517019])
+    """
 
     name = "log"
 
@@ -106,7 +145,16 @@ class LogLink(BaseLink):
 
 
 class LogitLink(BaseLink):
-    """probability = expit(raw) = 1 / (1 + exp(-raw)): the logistic loss."""
+    """probability = expit(raw) = 1 / (1 + exp(-raw)): the logistic loss.
+
+    Examples
+    --------
+    >>> from sklloss.losses import LogitLink
+    >>> LogitLink().inverse([-2.0, 0.0, 2.0])
+    array([0.11920292, 0.5       , 0.88079708])
+    >>> LogitLink().link([0.5])
+    array([0.])
+    """
 
     name = "logit"
 
@@ -122,7 +170,14 @@ class LogitLink(BaseLink):
 
 class ClippedLinearLink(BaseLink):
     """probability = (clip(raw, -1, 1) + 1) / 2: modified Huber's probability
-    estimate (Zhang, 2004, as scikit-learn's SGDClassifier computes it)."""
+    estimate (Zhang, 2004, as scikit-learn's SGDClassifier computes it).
+
+    Examples
+    --------
+    >>> from sklloss.losses import ClippedLinearLink
+    >>> ClippedLinearLink().inverse([-3.0, 0.0, 0.5, 3.0])
+    array([0.  , 0.5 , 0.75, 1.  ])
+    """
 
     name = "clipped_linear"
 
@@ -139,7 +194,18 @@ class ClippedLinearLink(BaseLink):
 class SoftmaxLink(BaseLink):
     """probabilities = softmax(raw) over the K raw scores of a row; ``link`` gives the
     symmetric raw scores (log-probabilities minus their row mean), as scikit-learn's
-    ``MultinomialLogit``."""
+    ``MultinomialLogit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklloss.losses import SoftmaxLink
+    >>> probabilities = SoftmaxLink().inverse(np.array([[0.0, 0.0, np.log(2.0)]]))
+    >>> probabilities
+    array([[0.25, 0.25, 0.5 ]])
+    >>> SoftmaxLink().inverse(SoftmaxLink().link(probabilities))
+    array([[0.25, 0.25, 0.5 ]])
+    """
 
     name = "softmax"
 

@@ -129,6 +129,22 @@ class BaseLoss:
     copied when it already has that dtype and is C-contiguous. The compiled kernels
     release the GIL; ``n_threads > 1`` splits the samples over OpenMP threads and
     gives the same result as one thread.
+
+    Examples
+    --------
+    Every concrete loss has these methods:
+
+    >>> import numpy as np
+    >>> from sklloss.losses import BaseLoss, SquaredError
+    >>> loss = SquaredError()
+    >>> isinstance(loss, BaseLoss)
+    True
+    >>> loss.loss_gradient([1.0, 2.0], [0.0, 0.0])  # per sample, in one pass
+    (array([0.5, 2. ]), array([-1., -2.]))
+    >>> loss([1.0, 2.0], [0.0, 0.0], sample_weight=[1.0, 3.0])  # the weighted mean
+    1.625
+    >>> loss.gradient(np.ones(2, np.float32), np.zeros(2, np.float32)).dtype
+    dtype('float32')
     """
 
     name = None
@@ -921,7 +937,16 @@ LOSSES = MappingProxyType({
     )
 })
 """Loss name (scikit-learn's SGD names, plus ``"multinomial_log_loss"`` and the
-regression losses of scikit-learn's GLM and quantile estimators) -> loss class."""
+regression losses of scikit-learn's GLM and quantile estimators) -> loss class.
+
+Examples
+--------
+>>> from sklloss.losses import LOSSES
+>>> LOSSES["huber"]
+<class 'sklloss.losses._loss.Huber'>
+>>> sorted(name for name, loss in LOSSES.items() if loss.link.name == "log")
+['gamma', 'poisson', 'tweedie']
+"""
 
 
 def get_loss(name, **params):
