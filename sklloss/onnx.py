@@ -44,7 +44,6 @@ from skl2onnx.common._apply_operation import apply_clip
 from skl2onnx.common.data_types import (
     BooleanTensorType,
     DoubleTensorType,
-    FloatTensorType,
     Int64TensorType,
     guess_tensor_type,
 )
@@ -52,7 +51,6 @@ from skl2onnx.common.shape_calculator import (
     calculate_linear_classifier_output_shapes,
     calculate_linear_regressor_output_shapes,
 )
-from skl2onnx.common.utils_classifier import get_label_classes
 from sklearn.kernel_approximation import Nystroem
 from sklearn.utils.validation import check_is_fitted
 
@@ -66,10 +64,10 @@ from .losses import (
     SoftmaxLink,
 )
 
-__all__ = ["CLASSIFIER_OPTIONS"]
+__all__ = []  # (importing the module is its use: it registers the converters)
 
 # the options of skl2onnx's converters for scikit-learn's classifiers
-CLASSIFIER_OPTIONS = {
+_CLASSIFIER_OPTIONS = {
     "zipmap": [True, False, "columns"],
     "nocl": [True, False],
     "output_class_labels": [False, True],
@@ -175,15 +173,13 @@ _LINK_INVERSES = {
 # -- what can be converted ------------------------------------------------------------
 def _loss(model):
     """The loss object, or class for a loss given by name, of an SGD estimator."""
-    if isinstance(model.loss, BaseLoss):
-        return model.loss
     cls = model._loss_class()
     if cls is None or cls.name not in model._allowed_losses:
         raise ValueError(
             f"{type(model).__name__} with loss={model.loss!r} cannot be converted to "
             f"ONNX: it does not support that loss (the supported losses are "
             f"{sorted(model._allowed_losses)}).")
-    return cls
+    return model.loss if isinstance(model.loss, BaseLoss) else cls
 
 
 def _check_fitted(model):
@@ -351,9 +347,7 @@ _NYSTROEM_DEFAULTS = {"degree": 3, "coef0": 1}
 
 def _nystroem_kernel(model):
     """(kernel name, its parameters) as Nystroem.transform passes them."""
-    check_is_fitted(model, msg=(
-        "This %(name)s instance is not fitted yet: fit it before converting it to "
-        "ONNX."))
+    _check_fitted(model)
     if model.kernel not in _NYSTROEM_KERNELS:
         raise NotImplementedError(
             f"Nystroem with kernel={model.kernel!r} cannot be converted to ONNX: "
@@ -423,7 +417,7 @@ _ALIASES = {
 for _estimator in (SGDClassifier, Perceptron):
     update_registered_converter(
         _estimator, _ALIASES[_estimator], calculate_linear_classifier_output_shapes,
-        _convert_classifier, parser=_parse_classifier, options=CLASSIFIER_OPTIONS)
+        _convert_classifier, parser=_parse_classifier, options=_CLASSIFIER_OPTIONS)
 update_registered_converter(
     SGDRegressor, _ALIASES[SGDRegressor], calculate_linear_regressor_output_shapes,
     _convert_regressor, parser=_parse_regressor)

@@ -19,6 +19,10 @@ are all of them (continuous draws rarely fall within 1e-4 of a boundary); a few
 Nystroem one-class models, whose decision functions are of magnitude 1e-2, have a
 row or two within 1e-4 of 0.
 """
+import os
+import re
+import textwrap
+
 import numpy as np
 import onnxruntime
 import pytest
@@ -30,7 +34,7 @@ from sklearn.preprocessing import StandardScaler
 
 import sklloss.onnx  # noqa: F401 (registers the converters)
 from sklloss import Perceptron, SGDClassifier, SGDOneClassSVM, SGDRegressor
-from sklloss.losses import LOSSES, BaseLink, SquaredError
+from sklloss.losses import LOSSES, BaseLink, Poisson, SquaredError
 
 from loss_lists import CLASSIFIER, REGRESSOR
 
@@ -230,42 +234,50 @@ def test_regressor_loss_objects(loss):
 
 
 # -- inside pipelines with scikit-learn transformers ----------------------------------
+# float64 pipelines, run in float32 (skl2onnx's usual graph) and in float64
+PIPELINE_RUNS = [run for run in RUNS if run.values[0] == np.float64]
+
+
+@pytest.mark.parametrize("fit_dtype, graph_dtype, tol", PIPELINE_RUNS)
 @pytest.mark.parametrize("loss, n_classes", _classifier_cases(CLASSIFIER))
-def test_classifier_in_pipeline(loss, n_classes):
+def test_classifier_in_pipeline(loss, n_classes, fit_dtype, graph_dtype, tol):
     X, y = _blobs(n_classes, seed=2)
     model = make_pipeline(StandardScaler(), SGDClassifier(loss=loss, random_state=0))
-    _check_classifier(model.fit(X, y), X, np.float32, FLOAT64_IN_FLOAT32_TOL)
+    _check_classifier(model.fit(X, y), X, graph_dtype, tol)
 
 
+@pytest.mark.parametrize("fit_dtype, graph_dtype, tol", PIPELINE_RUNS)
 @pytest.mark.parametrize("loss", REGRESSOR)
-def test_regressor_in_pipeline(loss):
+def test_regressor_in_pipeline(loss, fit_dtype, graph_dtype, tol):
     X, y = _regression_data(LOSSES[loss](), seed=2)
     X = X * 10 + 5
     model = make_pipeline(StandardScaler(), SGDRegressor(loss=loss, random_state=0))
     model.fit(X, y)
-    X32 = X.astype(np.float32)
-    (prediction,) = _run(to_onnx(model, X32[:1]), X32)
-    _close(prediction.ravel(), model.predict(X), FLOAT64_IN_FLOAT32_TOL)
+    X_graph = X.astype(graph_dtype)
+    (prediction,) = _run(to_onnx(model, X_graph[:1]), X_graph)
+    _close(prediction.ravel(), model.predict(X), tol)
 
 
 # (n_components at most the rank of the kernel's feature space: a linear kernel's
 # matrix has rank n_features, a degree-2 one's 28 here; more components make
 # normalization_ ill-conditioned, 1e6, and its float32 products meaningless)
+@pytest.mark.parametrize("fit_dtype, graph_dtype, tol", PIPELINE_RUNS)
 @pytest.mark.parametrize("kernel, params, n_components", [
     ("rbf", {}, 40), ("rbf", {"gamma": 0.3}, 40), ("linear", {}, N_FEATURES),
     ("poly", {"degree": 2, "coef0": 0.5}, 20), ("sigmoid", {"gamma": 0.2, "coef0": 0.5}, 20),
 ])
-def test_nystroem_one_class_pipeline(kernel, params, n_components):
+def test_nystroem_one_class_pipeline(kernel, params, n_components, fit_dtype, graph_dtype,
+                                     tol):
     """The README's novelty detector: StandardScaler + Nystroem + SGDOneClassSVM."""
     X = _one_class_data(seed=3)
     model = make_pipeline(StandardScaler(), Nystroem(kernel=kernel, n_components=n_components,
                                                      random_state=0, **params),
                           SGDOneClassSVM(nu=0.2, random_state=0)).fit(X)
-    decided = _decided(model.decision_function(X), FLOAT64_IN_FLOAT32_TOL)
-    X32 = X.astype(np.float32)
-    labels, scores = _run(to_onnx(model, X32[:1]), X32)
+    decided = _decided(model.decision_function(X), tol)
+    X_graph = X.astype(graph_dtype)
+    labels, scores = _run(to_onnx(model, X_graph[:1]), X_graph)
     _equal_labels(labels, model.predict(X), decided)
-    _close(scores.ravel(), model.decision_function(X), FLOAT64_IN_FLOAT32_TOL)
+    _close(scores.ravel(), model.decision_function(X), tol)
 
 
 def test_nystroem_classifier_pipeline():
@@ -378,12 +390,13 @@ def test_unknown_link_is_refused():
         to_onnx(model, X[:1].astype(np.float32))
 
 
-def test_unsupported_loss_name_is_refused():
+@pytest.mark.parametrize("loss", ["poisson", Poisson()], ids=repr)
+def test_unsupported_loss_is_refused(loss):
     X, y = _blobs(2)
     model = SGDClassifier(random_state=0).fit(X, y)
-    model.loss = "poisson"  # (set after fit: the classifier does not take it)
-    with pytest.raises(ValueError, match="SGDClassifier with loss='poisson' cannot be "
-                                         "converted to ONNX: it does not support"):
+    model.loss = loss  # (set after fit: the classifier does not take it)
+    with pytest.raises(ValueError, match=r"SGDClassifier with loss=('poisson'|Poisson\(\)) "
+                                         "cannot be converted to ONNX: it does not support"):
         to_onnx(model, X[:1])
 
 
@@ -395,3 +408,38 @@ def test_unsupported_nystroem_kernel_is_refused(kernel):
     with pytest.raises(NotImplementedError,
                        match=f"Nystroem with kernel='{kernel}' cannot be converted"):
         to_onnx(model, X[:1].astype(np.float32))
+
+
+# -- the documentation ----------------------------------------------------------------
+DEPLOYING_PAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              "docs", "deploying.rst")
+
+
+def test_deploying_page_lists_every_loss_with_its_link():
+    """docs/deploying.rst's table: one row per loss an estimator takes, with its link,
+    and a cell for each estimator that takes it."""
+    with open(DEPLOYING_PAGE) as f:
+        table = f.read().split("What is converted", 1)[1].split("\nFloat32", 1)[0]
+    rows = re.findall(r"   \* - ``(\w+)``\n     - ``(\w+)``\n     -(.*)\n((?:       .*\n)*)"
+                      r"     -(.*)\n", table)
+    documented = {name: (link, classifier.strip(), regressor.strip())
+                  for name, link, classifier, _, regressor in rows}
+    assert set(documented) == set(CLASSIFIER) | set(REGRESSOR)
+    for name, (link, classifier, regressor) in documented.items():
+        assert link == LOSSES[name].link.name, name
+        assert bool(classifier) == (name in CLASSIFIER), name
+        assert bool(regressor) == (name in REGRESSOR), name
+
+
+def test_deploying_page_python_blocks_run(tmp_path, monkeypatch):
+    """docs/deploying.rst's python blocks run, in order, in one namespace, in an empty
+    directory (one writes a file)."""
+    with open(DEPLOYING_PAGE) as f:
+        text = f.read()
+    blocks = re.findall(r"^\.\. code-block:: python\n((?:   .*\n|\n)+)", text, flags=re.M)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    for block in blocks:
+        exec(compile(textwrap.dedent(block), "deploying.rst", "exec"), namespace)
+    assert (tmp_path / "iris.onnx").exists()
