@@ -3,18 +3,15 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import OutlierMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._sgd_base import (
     DEFAULT_EPSILON,
-    MAX_INT,
     _BaseSGD,
     _finite_array,
-    integer_seed_shuffle_seed,
-    is_integer_seed,
     loss_table,
+    regression_shuffle_seed,
 )
 
 # every row is of the one class: a binary problem whose positive class is 1
@@ -168,6 +165,8 @@ class SGDOneClassSVM(OutlierMixin, _BaseSGD):
         self.average = average
 
     # -- the one-class problem on the SGD engine -------------------------------------
+    _intercept_attribute = "offset_"
+
     def _engine_alpha(self):
         return self.nu
 
@@ -238,15 +237,10 @@ class SGDOneClassSVM(OutlierMixin, _BaseSGD):
 
     def _fit(self, X, coef_init, offset_init, sample_weight):
         self._more_validate_params()
-        warm = self.warm_start and getattr(self, "coef_", None) is not None
-        if warm:
-            coef_init = self.coef_ if coef_init is None else coef_init
-            offset_init = self.offset_ if offset_init is None else offset_init
+        warm, coef_init, offset_init = self._warm_start_inits(coef_init, offset_init)
         self._fit_one_call(X, sample_weight, coef_init, offset_init,
                            max_iter=self.max_iter, reset=True, warm=warm)
-        self._warn_if_not_converged()
-        self._warn_deprecated_power_t()
-        return self
+        return self._end_fit()
 
     def _partial_fit_checked(self, X, sample_weight):
         first_call = getattr(self, "coef_", None) is None
@@ -273,10 +267,7 @@ class SGDOneClassSVM(OutlierMixin, _BaseSGD):
         coef, intercept, average_coef, average_intercept = self._continue_or_start(
             not reset, 1, X.shape[1], X.dtype, coef_init, intercept_init)
         # the shuffle seed, drawn as scikit-learn's SGDOneClassSVM draws it
-        if is_integer_seed(self.random_state):
-            seed = integer_seed_shuffle_seed(self.random_state, "regression", 1)
-        else:
-            seed = int(check_random_state(self.random_state).randint(0, MAX_INT))
+        seed = regression_shuffle_seed(self.random_state, then_dataset_seed=False)
         t = 1.0 if reset else getattr(self, "t_", 1.0)
         # every row is of the one class (y = 1): the hinge loss max(0, 1 - <w, x> - b)
         y = np.ones(X.shape[0], dtype=X.dtype)

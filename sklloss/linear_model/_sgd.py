@@ -29,6 +29,7 @@ from ._sgd_base import (
     is_plain_target,
     loss_table,
     ovr_shuffle_seed,
+    regression_shuffle_seed,
 )
 
 
@@ -303,10 +304,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
 
     def _fit(self, X, y, coef_init, intercept_init, sample_weight):
         self._more_validate_params()
-        warm = self.warm_start and hasattr(self, "coef_")
-        if warm:
-            coef_init = self.coef_ if coef_init is None else coef_init
-            intercept_init = self.intercept_ if intercept_init is None else intercept_init
+        warm, coef_init, intercept_init = self._warm_start_inits(coef_init, intercept_init)
         if hasattr(self, "classes_"):
             del self.classes_
         codes = None
@@ -322,9 +320,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):
         self._fit_one_call(X, y_checked, classes, sample_weight, coef_init,
                            intercept_init, max_iter=self.max_iter, reset=True,
                            y_checked=True, codes=codes, warm=warm)
-        self._warn_if_not_converged()
-        self._warn_deprecated_power_t()
-        return self
+        return self._end_fit()
 
     def _partial_fit_checked(self, X, y, classes, sample_weight):
         first_call = not hasattr(self, "classes_")
@@ -790,15 +786,10 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
 
     def _fit(self, X, y, coef_init, intercept_init, sample_weight):
         self._more_validate_params()
-        warm = self.warm_start and getattr(self, "coef_", None) is not None
-        if warm:
-            coef_init = self.coef_ if coef_init is None else coef_init
-            intercept_init = self.intercept_ if intercept_init is None else intercept_init
+        warm, coef_init, intercept_init = self._warm_start_inits(coef_init, intercept_init)
         self._fit_one_call(X, y, sample_weight, coef_init, intercept_init,
                            max_iter=self.max_iter, reset=True, warm=warm)
-        self._warn_if_not_converged()
-        self._warn_deprecated_power_t()
-        return self
+        return self._end_fit()
 
     def _partial_fit_checked(self, X, y, sample_weight):
         first_call = getattr(self, "coef_", None) is None
@@ -848,12 +839,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         coef, intercept, average_coef, average_intercept = self._continue_or_start(
             continuing, 1, X.shape[1], X.dtype, coef_init, intercept_init)
         # the shuffle seed, drawn as scikit-learn draws it (then its dataset's seed)
-        if is_integer_seed(self.random_state):
-            seed = integer_seed_shuffle_seed(self.random_state, "regression", 1)
-        else:
-            random_state = check_random_state(self.random_state)
-            seed = int(random_state.randint(0, MAX_INT))
-            random_state.randint(1, np.iinfo(np.int32).max)
+        seed = regression_shuffle_seed(self.random_state, then_dataset_seed=True)
         validation_score = None
         if self.early_stopping:
             validation_score = _ValidationScore(X[validation_mask], y[validation_mask],

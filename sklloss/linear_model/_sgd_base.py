@@ -35,7 +35,7 @@ from sklearn.linear_model import SGDRegressor as _SklearnSGDRegressor
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils import assert_all_finite
+from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -265,6 +265,9 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             int(self.verbose > 0), self._one_class)
         _PLANS[self] = plan
         return plan
+
+    # the public attribute that holds the intercept (SGDOneClassSVM: offset_)
+    _intercept_attribute = "intercept_"
 
     def _engine_alpha(self):
         """The penalty's strength the engine takes (SGDOneClassSVM: nu)."""
@@ -608,6 +611,23 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
                 del saved[name][length:]  # what the call appended in place
             raise
 
+    def _warm_start_inits(self, coef_init, intercept_init):
+        """What fit starts from: with warm_start and a fitted model, its coef_ and its
+        stored intercept (intercept_, SGDOneClassSVM's offset_) where no init is
+        given. Returns (warm, coef_init, intercept_init)."""
+        warm = self.warm_start and getattr(self, "coef_", None) is not None
+        if warm:
+            coef_init = self.coef_ if coef_init is None else coef_init
+            if intercept_init is None:
+                intercept_init = getattr(self, self._intercept_attribute)
+        return warm, coef_init, intercept_init
+
+    def _end_fit(self):
+        """fit's warnings (no convergence, a deprecated power_t); returns self."""
+        self._warn_if_not_converged()
+        self._warn_deprecated_power_t()
+        return self
+
     def _warn_if_not_converged(self):
         if self.tol is not None and self.tol > -np.inf and self.n_iter_ == self.max_iter:
             warnings.warn(
@@ -740,6 +760,20 @@ def ovr_shuffle_seed(random_state, n_classes):
     class_0 = np.random.RandomState(seeds[0])
     class_0.randint(1, np.iinfo(np.int32).max)  # scikit-learn's dataset seed
     return int(class_0.randint(MAX_INT))
+
+
+def regression_shuffle_seed(random_state, then_dataset_seed):
+    """The shuffle seed of a one-output fit of the "regression" kind, drawn as
+    scikit-learn draws it: the shuffle seed first; SGDRegressor then draws its
+    dataset's seed (which advances a RandomState passed as random_state),
+    SGDOneClassSVM does not."""
+    if is_integer_seed(random_state):
+        return integer_seed_shuffle_seed(random_state, "regression", 1)
+    random_state = check_random_state(random_state)
+    seed = int(random_state.randint(0, MAX_INT))
+    if then_dataset_seed:
+        random_state.randint(1, np.iinfo(np.int32).max)
+    return seed
 
 
 @functools.lru_cache(maxsize=1024)
