@@ -14,10 +14,11 @@ one-class SVM) or by the largest of K scores; where that score is within the
 tolerance of 0, or the top two within it of each other, the float32 graph's rounding
 may decide it the other way, and nothing is wrong. So labels are compared, exactly, on
 every row whose label the scores' tolerance decides (``_decided``), and the test
-asserts that those are at least 95% of the rows: on most of the data sets here they
-are all of them (continuous draws rarely fall within 1e-4 of a boundary); a few
-Nystroem one-class models, whose decision functions are of magnitude 1e-2, have a
-row or two within 1e-4 of 0.
+asserts that those are at least 95% of the rows: here they are all of them but in one
+case (continuous draws rarely fall within 2e-4 of a boundary): the Nystroem
+(sigmoid) one-class model run in float32 has one row of 200 within 2e-4 of 0. (The
+one-class pipelines use nu=0.1: at nu=0.2 the linear-kernel model's decision
+function is of magnitude 0.03, and 10 rows of 200 lay within 2e-4 of 0.)
 """
 import os
 import re
@@ -272,7 +273,7 @@ def test_nystroem_one_class_pipeline(kernel, params, n_components, fit_dtype, gr
     X = _one_class_data(seed=3)
     model = make_pipeline(StandardScaler(), Nystroem(kernel=kernel, n_components=n_components,
                                                      random_state=0, **params),
-                          SGDOneClassSVM(nu=0.2, random_state=0)).fit(X)
+                          SGDOneClassSVM(nu=0.1, random_state=0)).fit(X)
     decided = _decided(model.decision_function(X), tol)
     X_graph = X.astype(graph_dtype)
     labels, scores = _run(to_onnx(model, X_graph[:1]), X_graph)
