@@ -54,6 +54,23 @@ numpydoc_validation_checks = set()
 
 # -- sphinx-gallery -----------------------------------------------------------------
 FAST = os.environ.get("SKLLOSS_DOCS_FAST", "") not in ("", "0")
+# sphinx-gallery reruns only the examples whose source changed: the pages of a build in
+# the other mode (fast or full) are dropped, so that they are never shown for this one
+_GALLERY = os.path.join(DOCS, "auto_examples")
+_MODE = os.path.join(_GALLERY, ".sklloss-mode")
+if os.path.isdir(_GALLERY):
+    try:
+        with open(_MODE) as f:
+            _same_mode = f.read() == ("fast" if FAST else "full")
+    except OSError:
+        _same_mode = False
+    if not _same_mode:
+        import shutil
+
+        shutil.rmtree(_GALLERY)
+os.makedirs(_GALLERY, exist_ok=True)
+with open(_MODE, "w") as f:
+    f.write("fast" if FAST else "full")
 
 sphinx_gallery_conf = {
     "examples_dirs": [os.path.join(ROOT, "examples")],
