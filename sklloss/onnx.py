@@ -212,9 +212,7 @@ def _label_values(model):
     floats (of integer value: scikit-learn's classifiers take no others) as int64,
     everything else as strings, as skl2onnx's classifiers' labels."""
     classes = np.asarray(model.classes_)
-    if classes.dtype.kind in "biu":
-        return classes.astype(np.int64), TensorProto.INT64
-    if classes.dtype.kind == "f":  # (of integer value: a classifier takes no others)
+    if classes.dtype.kind in "biuf":  # (floats of integer value: no others are classes)
         return classes.astype(np.int64), TensorProto.INT64
     if all(isinstance(value, (numbers.Integral, np.bool_)) for value in classes):
         return classes.astype(np.int64), TensorProto.INT64

@@ -13,14 +13,9 @@ import sys
 
 import pytest
 from test_project import _quick_start_commands
+from test_release import IGNORE_BUILD_OUTPUTS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-# what a build or a test run leaves in a tree (not in a fresh clone, nor in an sdist)
-_BUILD_OUTPUTS = shutil.ignore_patterns(
-    "*.so", "*.pyd", "*.o", "*.c", "build", "dist", "*.egg-info", "__pycache__",
-    ".pytest_cache", ".hypothesis", ".ci-venv", "_build", "auto_examples", "generated")
 
 
 def _fresh_tree(destination):
@@ -31,7 +26,7 @@ def _fresh_tree(destination):
             pytest.fail("the quick-start test needs git to clone the checkout")
         subprocess.run(["git", "clone", "--quiet", ROOT, str(destination)], check=True)
     elif os.path.isfile(os.path.join(ROOT, "PKG-INFO")):
-        shutil.copytree(ROOT, destination, ignore=_BUILD_OUTPUTS)
+        shutil.copytree(ROOT, destination, ignore=IGNORE_BUILD_OUTPUTS)
     else:
         pytest.fail("the quick-start test needs a git checkout or an unpacked sdist")
 

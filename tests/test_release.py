@@ -21,6 +21,9 @@ BUILD_DIRS = {"build", "dist", "__pycache__", ".pytest_cache", ".hypothesis", ".
               "_build", "auto_examples", "generated"}
 BUILD_SUFFIXES = (".so", ".pyd", ".o", ".c", ".cpp", ".pyc", ".pyo")
 BUILD_FILES = {"sg_execution_times.rst"}
+# for shutil.copytree: a copy of the tree as a fresh clone or an sdist has it
+IGNORE_BUILD_OUTPUTS = shutil.ignore_patterns(
+    *BUILD_DIRS, *BUILD_FILES, *(f"*{suffix}" for suffix in BUILD_SUFFIXES), "*.egg-info")
 
 
 def _tree_files(top):
@@ -56,9 +59,8 @@ def sdist(tmp_path_factory):
     sklloss.egg-info/SOURCES.txt lists, which a fresh clone does not have."""
     base = tmp_path_factory.mktemp("sdist")
     tree, out = base / "tree", base / "out"
-    shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(
-        *BUILD_DIRS, *BUILD_FILES, *(f"*{s}" for s in BUILD_SUFFIXES), "*.egg-info",
-        ".git", ".venv", "venv"))
+    shutil.copytree(ROOT, tree, ignore=lambda directory, names: (
+        IGNORE_BUILD_OUTPUTS(directory, names) | ({".git", ".venv", "venv"} & set(names))))
     result = subprocess.run(
         [sys.executable, "-c",
          "import sys, setuptools.build_meta as b; print(b.build_sdist(sys.argv[1]))",
