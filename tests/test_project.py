@@ -11,6 +11,8 @@ import pytest
 
 import sklloss
 
+from loss_lists import CLASSIFIER, REGRESSOR
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -202,3 +204,25 @@ def test_overhead_benchmark_smoke(tmp_path):
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         assert float(cells[3]) > 0  # the ratio (its value is a timing: not asserted)
+
+
+def test_onnx_agreement_report(tmp_path):
+    """benchmarks/onnx_agreement.py runs the ONNX tests and reports, for every loss of
+    every estimator and every run, a difference it recorded within the tolerance."""
+    script = os.path.join(ROOT, "benchmarks", "onnx_agreement.py")
+    result = subprocess.run([sys.executable, script, "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    table = (tmp_path / "onnx_agreement.md").read_text()
+    rows = re.findall(r"^\| ([^|]+) \| ([^|]+) \| ([^|]*) \| ([^|]*) \| ([^|]*) \|$", table,
+                      flags=re.M)
+    cells = {(estimator, loss): runs for estimator, loss, *runs in rows[1:]}  # (a header)
+    expected = ([("SGDClassifier", loss) for loss in CLASSIFIER]
+                + [("SGDRegressor", loss) for loss in REGRESSOR]
+                + [("Perceptron", "perceptron"), ("SGDOneClassSVM", "hinge (one-class)")])
+    for key in expected:
+        runs = cells[key]
+        assert all(run.strip() for run in runs), key  # (float32, float64 in float32, float64)
+        for run in runs:
+            difference, tolerance = re.fullmatch(r"\s*(\S+) \((\S+)\)\s*", run).groups()
+            assert 0 <= float(difference) <= float(tolerance), (key, run)
