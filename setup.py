@@ -110,8 +110,8 @@ class BuildExt(build_ext):
     def run(self):
         # Cythonize when the extensions are built, not when setup.py is loaded (nor in
         # finalize_options, which the sdist runs too): the sdist and the metadata steps
-        # of a build then generate no C; the sdist ships the .pyx.
-        # (the generated sources go into the Extension objects build_ext finalized)
+        # of a build then generate no C; the sdist ships the .pyx. The generated sources
+        # go into the Extension objects that build_ext has finalized.
         generated = {ext.name: ext.sources for ext in cythonize(
             self.extensions, compiler_directives=COMPILER_DIRECTIVES)}
         for ext in self.extensions:
