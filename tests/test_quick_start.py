@@ -16,6 +16,9 @@ from test_project import _quick_start_commands
 from test_release import IGNORE_BUILD_OUTPUTS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+pytestmark = pytest.mark.skipif(
+    sys.platform == "win32", reason="the README's commands are typed in bash, and the "
+    "virtual environment's programs are in bin/ (Windows: Scripts\\)")
 
 
 def _fresh_tree(destination):

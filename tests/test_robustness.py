@@ -10,6 +10,7 @@ import copy
 import io
 import json
 import pickle
+import select
 import signal
 import subprocess
 import sys
@@ -432,11 +433,16 @@ def test_a_failed_call_leaves_no_trace_in_what_follows():
     assert_same_state(failed, snapshot(clean))
 
 
-# Ctrl-C: a child process fits; the parent sends SIGINT and times the reply.
+# Ctrl-C: a child process fits; the parent sends SIGINT and times the reply. The
+# child installs Python's own SIGINT handler, as an interactive Python has it: a
+# process started in the background of a non-interactive shell inherits SIGINT
+# ignored, and Python then never raises KeyboardInterrupt (the fit would run on).
 INTERRUPT_CHILD = textwrap.dedent("""
-    import copy, json, sys, traceback
+    import copy, json, signal, sys, traceback
     import numpy as np, scipy.sparse as sp
     from sklloss import SGDClassifier, SGDOneClassSVM
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def snapshot_equal(a, b):
         if isinstance(b, dict):
@@ -486,6 +492,12 @@ INTERRUPT_CHILD = textwrap.dedent("""
                           "unchanged": snapshot_equal(vars(model), before)}), flush=True)
 """)
 
+POSIX_SIGNALS = pytest.mark.skipif(
+    sys.platform == "win32", reason="POSIX signals (SIGINT sent by os.kill, SIGALRM): on "
+    "Windows, Ctrl-C is a console event and there is no alarm")
+
+
+@POSIX_SIGNALS
 @pytest.mark.parametrize("case", ["dense fit", "CSR partial_fit", "binary n_jobs=2",
                                   "wide multi-class n_jobs=2", "one-class fit"])
 def test_ctrl_c_stops_a_long_fit_quickly_and_changes_nothing(case, tmp_path):
@@ -498,6 +510,9 @@ def test_ctrl_c_stops_a_long_fit_quickly_and_changes_nothing(case, tmp_path):
         time.sleep(1.0)  # validation is done, the epochs are running
         sent = time.perf_counter()
         child.send_signal(signal.SIGINT)
+        # (a child that does not stop is a failure, not a hang)
+        replied, _, _ = select.select([child.stdout], [], [], 30)
+        assert replied, "no reply 30 s after SIGINT: the fit did not stop"
         reply = child.stdout.readline()
         latency = time.perf_counter() - sent
         child.wait(timeout=60)
@@ -788,7 +803,12 @@ def test_skops_trusts_only_our_classes(estimator, multiclass):
 @contextmanager
 def no_hang(seconds=20.0):
     """Fail (rather than hang) when the body runs for more than `seconds`: the engine
-    looks at signals, so the alarm interrupts a fit too."""
+    looks at signals, so the alarm interrupts a fit too. (Windows has no alarm: there
+    pytest's faulthandler_timeout bounds a hang.)"""
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+
     def timeout(signum, frame):
         raise TimeoutError(f"a call ran for more than {seconds} s")
     previous = signal.signal(signal.SIGALRM, timeout)
@@ -800,6 +820,7 @@ def no_hang(seconds=20.0):
         signal.signal(signal.SIGALRM, previous)
 
 
+@POSIX_SIGNALS
 def test_any_signal_handler_exception_stops_a_fit_and_changes_nothing():
     # in-process twin of the Ctrl-C test: an alarm whose handler raises
     rng = np.random.default_rng(0)
