@@ -22,8 +22,6 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
-RUN_NAMES = {("float32", "float32"): "float32", ("float64", "float32"): "float64-in-float32",
-             ("float64", "float64"): "float64"}
 ESTIMATORS = {  # test function -> what it converts
     "test_classifier_every_loss": "SGDClassifier",
     "test_perceptron": "Perceptron",
@@ -39,11 +37,13 @@ ESTIMATORS = {  # test function -> what it converts
 
 
 class Recorder:
-    """Wraps test_onnx._close during each test; keeps the largest difference."""
+    """Wraps test_onnx._close during each test; keeps the largest difference. The run
+    (test_onnx.RUNS: its name and tolerance) is the one whose tolerance the test
+    passes to ``_close``."""
 
     def __init__(self):
         self.worst = collections.defaultdict(float)  # (estimator, loss, run) -> difference
-        self.tolerance = {}
+        self.runs = {}  # run name -> tolerance, in test_onnx.RUNS's order
         self.outcomes = collections.Counter()
 
     @pytest.hookimpl(hookwrapper=True)
@@ -54,16 +54,18 @@ class Recorder:
             return
         params = getattr(item, "callspec", None)
         params = params.params if params else {}
-        key = self._key(function, params)
+        estimator, loss = ESTIMATORS[function], self._loss(function, params)
         module = item.module
+        self.runs = {run.id: run.values[2] for run in module.RUNS}
+        run_of = {tol: name for name, tol in self.runs.items()}
         close = module._close
 
         def recording_close(actual, expected, tol):
             actual = np.asarray(actual, dtype=np.float64)
             expected = np.asarray(expected, dtype=np.float64)
             difference = np.abs(actual - expected) / np.maximum(1, np.abs(expected))
+            key = estimator, loss, run_of[tol]
             self.worst[key] = max(self.worst[key], float(difference.max()))
-            self.tolerance[key] = tol
             close(actual, expected, tol)
 
         module._close = recording_close
@@ -77,22 +79,16 @@ class Recorder:
             self.outcomes[report.outcome] += 1
 
     @staticmethod
-    def _key(function, params):
-        loss = params.get("loss", "")
+    def _loss(function, params):
         if function == "test_perceptron":
-            loss = "perceptron"
-        elif function == "test_one_class_svm":
-            loss = "hinge (one-class)"
-        elif function == "test_nystroem_one_class_pipeline":
-            loss = f"hinge, {params['kernel']} kernel {params['params'] or ''}".rstrip()
-        elif function == "test_nystroem_classifier_pipeline":
-            loss = "multinomial_log_loss"
-        if "fit_dtype" in params:
-            run = RUN_NAMES[np.dtype(params["fit_dtype"]).name,
-                            np.dtype(params["graph_dtype"]).name]
-        else:  # (the loss-object tests: float32; the Nystroem classifier: float64 in float32)
-            run = "float32" if "loss_objects" in function else "float64-in-float32"
-        return ESTIMATORS[function], str(loss), run
+            return "perceptron"
+        if function == "test_one_class_svm":
+            return "hinge (one-class)"
+        if function == "test_nystroem_one_class_pipeline":
+            return f"hinge, {params['kernel']} kernel {params['params'] or ''}".rstrip()
+        if function == "test_nystroem_classifier_pipeline":
+            return "multinomial_log_loss"
+        return str(params["loss"])
 
 
 def main():
@@ -100,15 +96,16 @@ def main():
     parser.add_argument("--out", default=RESULTS, help="the folder of the report")
     out = parser.parse_args().out
     recorder = Recorder()
-    code = pytest.main([os.path.join(ROOT, "tests", "test_onnx.py"), "-q", "-p", "no:cacheprovider",
+    code = pytest.main([os.path.join(ROOT, "tests", "test_onnx.py"), "-q",
+                        "-p", "no:cacheprovider",
                         "-W", "ignore::sklearn.exceptions.ConvergenceWarning"],
                        plugins=[recorder])
     if code != 0:
         sys.exit(f"the ONNX tests failed (exit code {code}); no report written")
-    runs = list(RUN_NAMES.values())
+    runs = list(recorder.runs)
     rows = collections.defaultdict(dict)
     for (estimator, loss, run), difference in recorder.worst.items():
-        rows[estimator, loss][run] = (difference, recorder.tolerance[estimator, loss, run])
+        rows[estimator, loss][run] = (difference, recorder.runs[run])
     lines = ["# ONNX agreement (benchmarks/onnx_agreement.py)", "",
              "Largest |onnxruntime - sklloss| / max(1, |sklloss|) over the outputs compared "
              "(labels are compared exactly; see tests/test_onnx.py), the worst of the binary "
