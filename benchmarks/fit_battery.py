@@ -6,12 +6,15 @@ yours) and compare what they fitted, bit for bit.
     python benchmarks/fit_battery.py --save after.pkl      # under the new build
     python benchmarks/fit_battery.py --compare before.pkl after.pkl
 
-The battery draws 40 configurations (seeded) of each loss of each task (920 fits) from
+The battery draws 40 configurations (seeded) of each loss of each task from
 penalty x schedule (the passive-aggressive ones with their losses) x averaging x
 dense / CSR x float64 / float32 x binary / one-vs-rest / multinomial / regression x
 fit / partial_fit in three chunks / early stopping x an extra (none, sample weights,
 class weights, two threads, the loss as an object, verbose output, steps so large
-that most fits diverge), and records
+that most fits diverge): 920 fits of scikit-learn's losses and schedules, then 480 of
+sklloss's own (Poisson, Gamma, Tweedie, quantile and absolute-error regression, the
+per-coordinate schedules 'adagrad' and 'normalized_adagrad' with the losses above, and
+SGDOneClassSVM), 1400 in all, and records
 coef_, intercept_, n_iter_, t_, loss_curve_, validation_scores_, best_loss_,
 best_validation_score_, classes_, loss_function_, the predictions and
 probabilities of 50 rows and what verbose printed (or the error raised, by type and
@@ -46,6 +49,17 @@ LOSSES = {
     "regression": REGRESSION,
 }
 PA_LOSS = {"regression": "epsilon_insensitive"}  # (the classifier's: hinge)
+MORE_LOSSES = {
+    "binary": ["hinge", "log_loss"],
+    "ovr": ["modified_huber"],
+    "multinomial": ["multinomial_log_loss"],
+    "regression": ["squared_error", "huber"],
+    "glm": ["poisson", "gamma", "tweedie"],
+    "quantile": ["quantile", "absolute_error"],
+    "one-class": ["hinge"],
+}
+MORE_SCHEDULES = ["adagrad", "normalized_adagrad", "optimal", "invscaling", "constant",
+                  "adaptive"]
 EXTRAS = [None, "sample_weight", "class_weight", "n_jobs", "loss object", "verbose",
           "huge steps"]
 
@@ -65,6 +79,17 @@ def configurations(per_loss=40):
                 ["fit", "partial_fit", "early stopping"], EXTRAS)]
             picked = random_state.choice(len(every), per_loss, replace=False)
             chosen.extend(every[i] for i in sorted(picked))
+    # sklloss's own losses and schedules, and the one-class SVM (drawn apart, so that
+    # the configurations above stay what they were)
+    random_state = np.random.RandomState(2)
+    for task, losses in MORE_LOSSES.items():
+        for loss in losses:
+            every = [(task, loss, *rest) for rest in itertools.product(
+                ["l2", "l1", "elasticnet", None], MORE_SCHEDULES, [False, True],
+                ["dense", "csr"], ["float64", "float32"],
+                ["fit", "partial_fit", "early stopping"], EXTRAS)]
+            picked = random_state.choice(len(every), per_loss, replace=False)
+            chosen.extend(every[i] for i in sorted(picked))
     return chosen
 
 
@@ -72,31 +97,40 @@ def run_battery():
     X_c, y_c = make_classification(300, 8, n_informative=5, n_classes=3, random_state=0)
     X_r, y_r = make_regression(300, 8, noise=1.0, random_state=0)
     y_r = y_r / y_r.std()
+    y_glm = np.exp(0.3 * y_r)  # (positive targets for the log-link losses)
     results = {}
     for config in configurations():
         task, loss, penalty, schedule, average, layout, dtype, mode, extra = config
-        X, y = (X_r, y_r) if task == "regression" else (
+        regression = task in ("regression", "glm", "quantile")
+        X, y = (X_r, y_glm if task == "glm" else y_r) if regression else (
             X_c, (y_c > 0).astype(int) if task == "binary" else y_c)
         X = X.astype(dtype)
         if layout == "csr":
             X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0))
-        regression = task == "regression"
-        Estimator = sklloss.SGDRegressor if regression else sklloss.SGDClassifier
+        one_class = task == "one-class"
+        Estimator = (sklloss.SGDOneClassSVM if one_class else sklloss.SGDRegressor
+                     if regression else sklloss.SGDClassifier)
         params = dict(loss=loss, penalty=penalty, learning_rate=schedule, eta0=0.01,
                       average=average, random_state=3, max_iter=20,
                       alpha=1e-2 if schedule == "optimal" else 1e-3,
                       early_stopping=mode == "early stopping",
                       verbose=int(extra == "verbose"))
-        if extra == "loss object":
+        if one_class:  # (its parameters: no loss, penalty, alpha, early stopping)
+            params = dict(nu=0.2, learning_rate=schedule, eta0=0.01, average=average,
+                          random_state=3, max_iter=20, verbose=int(extra == "verbose"))
+            if schedule in ("adagrad", "normalized_adagrad"):
+                params["learning_rate"] = "optimal"
+        if extra == "loss object" and not one_class:
             params["loss"] = sklloss.losses.get_loss(
                 loss, **({"epsilon": 0.3} if loss in ("huber", "epsilon_insensitive",
                                                       "squared_epsilon_insensitive")
                          else {}))
         if extra == "huge steps":  # (most diverge: the error and its epoch are compared)
-            params.update(eta0=1e6, alpha=1e-8 if schedule == "optimal" else 1e-3)
-        if extra == "class_weight" and not regression:
+            params.update(eta0=1e6) if one_class else params.update(
+                eta0=1e6, alpha=1e-8 if schedule == "optimal" else 1e-3)
+        if extra == "class_weight" and not (regression or one_class):
             params["class_weight"] = {c: 1.0 + 0.5 * c for c in np.unique(y)}
-        if extra == "n_jobs" and not regression:
+        if extra == "n_jobs" and not (regression or one_class):
             params["n_jobs"] = 2
         sample_weight = None
         if extra == "sample_weight":
@@ -106,7 +140,7 @@ def run_battery():
         try:
             with contextlib.redirect_stdout(printed):
                 if mode == "partial_fit":
-                    more = {} if regression else {"classes": np.unique(y)}
+                    more = {} if regression or one_class else {"classes": np.unique(y)}
                     for chunk in np.array_split(np.arange(300), 3):
                         model.partial_fit(X[chunk], y[chunk], sample_weight=None
                                           if sample_weight is None
