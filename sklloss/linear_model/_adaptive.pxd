@@ -47,7 +47,7 @@ from libc.math cimport fabs, isfinite, sqrt
 
 from sklloss.linear_model._rows cimport _dot, index_t
 from sklloss.linear_model._settings cimport NO_PENALTY, Settings
-from sklloss.linear_model._weights cimport Output, _advance_average
+from sklloss.linear_model._weights cimport Coordinates, Output, _advance_average
 
 
 cdef extern from *:
@@ -198,14 +198,6 @@ cdef extern from *:
     float _normalised_dot_f "sklloss_normalised_dot_f"(
         const float* w, const float* x, const double* inv_scale, Py_ssize_t n,
         double* norm, int* grows) noexcept nogil
-
-
-ctypedef struct Coordinates:
-    # one output's per-coordinate state: rows of (K, d) float64 arrays
-    double* root            # r_j = sqrt(G_j), G_j the sum of squared (normalised) gradients
-    double* inv_scale       # normalized: 1 / s_j (inf for a feature not seen yet); else NULL
-    double* last            # sparse rows: the last row whose penalty w_j has had; else NULL
-    double* buffer          # sparse rows: 5 * (the longest row's nnz) doubles (a thread's)
 
 
 cdef inline double _proximal(double w, double k, double step, double l1_units,

@@ -1,17 +1,24 @@
 # The SGD engine's driver: epochs of per-sample stochastic gradient descent over the
-# rows of a dense (C-contiguous) or CSR matrix, for K linear outputs at once.
+# rows of a dense (C-contiguous) or CSR matrix, for a list of models at once, each
+# with its own hyperparameters and state, all on the same rows in the same order
+# (the K one-vs-rest outputs of an estimator, or a search's candidates).
 #
-# It knows nothing of scikit-learn, nor of the Python loss layer: it takes a settings
-# record (with the loss's kernel code and parameter record), arrays and scalars,
-# updates the model arrays it is given in place, and returns what happened. The
-# estimators in _sgd.py hand it copies, so a failure (divergence, interrupt) leaves
-# their state untouched.
+# It knows nothing of scikit-learn, nor of the Python loss layer: it takes named
+# records (ModelSettings per model, with the loss's kernel code and parameter record;
+# TrainingData, ModelArrays, RunSettings), updates the model arrays it is given in
+# place, and returns what happened. The estimators in _sgd.py hand it copies, so a
+# failure (divergence, interrupt) leaves their state untouched.
+#
+# The driver in pieces: _fit (the models' records and outputs: _start_outputs),
+# _plan_passes (the passes over the rows and their jobs), _epochs (the epoch loop:
+# row order, passes, threads), _end_epoch (divergence, curves, stopping rules, the
+# jobs' models that go on) and _write_back.
 #
 # The engine's modules, by job:
 #   _rows.pxd      row kernels: dense / CSR dot products, axpy, prefetching
 #   _weights.pxd   per-output weight state: scale, average, L1 record; its updates
 #   _adaptive.pxd  per-coordinate steps: AdaGrad, normalised AdaGrad
-#   _settings.pxd  the hyperparameters' record and codes
+#   _settings.pxd  a model's hyperparameters: the record and its codes
 #   _steps.pxd     step rules: learning rates, one step of one output or of K
 #   _epoch.pxd     the epoch loop and the row order
 #   _engine.pyx    this driver: epochs, stopping rules, divergence, signals, verbose
@@ -33,9 +40,10 @@
 #   AdaGrad, and AdaGrad on per-feature normalised updates.
 #
 # What differs from scikit-learn: a dense row is read as a contiguous slice (no index
-# array); one read of a row serves all K one-vs-rest outputs (scikit-learn makes K
-# passes over X); the K outputs can be split over threads, each thread running the
-# same row order, so the result does not depend on the number of threads (one output
+# array); one read of a row serves all the models of a pass (scikit-learn makes K
+# passes over X for K one-vs-rest outputs); the models can be split over threads, each
+# thread running the same row order, so the result does not depend on the number of
+# threads, nor on which other models share the fit (one output
 # can have a second thread gather its shuffled rows: _epoch.pxd's Pipeline); the norms
 # of the training objective are exact for sparse rows too; signals are checked during
 # the epoch; divergence also covers a prediction or loss outside the float type's range
@@ -74,21 +82,24 @@ from sklloss.linear_model._epoch cimport (
     _team_size,
     _training_rows,
 )
-from sklloss.linear_model._adaptive cimport Coordinates, _adaptive_flush
+from sklloss.linear_model._adaptive cimport _adaptive_flush
 from sklloss.linear_model._rows cimport index_t
 from sklloss.linear_model._settings cimport (
     ADAGRAD,
     ADAPTIVE,
+    CONSTANT,
     ELASTICNET,
+    INVSCALING,
     L1,
     L2,
     NO_PENALTY,
     NORMALIZED_ADAGRAD,
     OPTIMAL,
     PA1,
+    PA2,
     Settings,
 )
-from sklloss.linear_model._steps cimport _penalty, _shifted
+from sklloss.linear_model._steps cimport _penalty
 from sklloss.linear_model._weights cimport Output, _exact_norms, _finite, _reset_wscale
 
 # Penalties and learning rates: the codes of _settings.pxd (scikit-learn's).
@@ -129,6 +140,7 @@ ctypedef fused precision_t:
 
 cdef enum:
     WRONG_OUTPUTS = -2  # a multi-class kernel for single outputs, or the reverse
+    NOT_RUN = -3        # a job none of whose models is still learning
 
 # A second thread for one output's epoch (n_jobs >= 2, but one group of outputs):
 # the Pipeline of _epoch.pxd, for X of PIPELINE_MIN_BYTES or more (smaller, X stays
@@ -159,25 +171,27 @@ cdef Py_ssize_t with_loss(loss_t loss, const precision_t* precision,
 include "../losses/_switch.pxi"
 
 
-cdef inline Py_ssize_t _run_epoch(int code, const LossParams* params, Epoch* job,
-                                  const floating* precision,
+cdef inline Py_ssize_t _job_epoch(const Epoch* job, const floating* precision,
                                   const index_t* index_type) noexcept nogil:
-    """One epoch of `job` on the loss `code`, compiled for the float type and the
-    index type of the fit."""
+    """One epoch of `job` on its models' loss, compiled for the float type and the
+    index type of the fit; NOT_RUN when none of its models is still learning."""
+    if job.n_models == 0:
+        return NOT_RUN
+    # (the loss's parameters: each model's own, which _epoch sets)
+    cdef const LossParams* params = &job.outs[job.models[0]].s.params
     if floating is float:
         if index_t is int32_t:
-            return switch_loss(code, params, <const Float32Int32*>NULL, job)
+            return switch_loss(job.kernel, params, <const Float32Int32*>NULL, <Epoch*>job)
         else:
-            return switch_loss(code, params, <const Float32Int64*>NULL, job)
+            return switch_loss(job.kernel, params, <const Float32Int64*>NULL, <Epoch*>job)
     else:
         if index_t is int32_t:
-            return switch_loss(code, params, <const Float64Int32*>NULL, job)
+            return switch_loss(job.kernel, params, <const Float64Int32*>NULL, <Epoch*>job)
         else:
-            return switch_loss(code, params, <const Float64Int64*>NULL, job)
+            return switch_loss(job.kernel, params, <const Float64Int64*>NULL, <Epoch*>job)
 
 
-cdef inline Py_ssize_t _pipelined_epoch(int code, const LossParams* params,
-                                       const Epoch* job, Pipeline* p,
+cdef inline Py_ssize_t _pipelined_epoch(const Epoch* job, Pipeline* p,
                                        const Py_ssize_t* identity,
                                        const floating* precision,
                                        const index_t* index_type) noexcept nogil:
@@ -206,7 +220,7 @@ cdef inline Py_ssize_t _pipelined_epoch(int code, const LossParams* params,
             block.sw = <const floating*>job.sw + begin
         block.n_rows = min(p.block_rows, p.n_rows - begin)
         block.t0 = job.t0 + learned
-        got = _run_epoch(code, params, &block, precision, index_type)
+        got = _job_epoch(&block, precision, index_type)
         if got < 0:
             learned = got
             break
@@ -234,356 +248,394 @@ cdef int _raise_pending() except -1:
     return -1
 
 
-# -- the driver ------------------------------------------------------------------------
-cdef object _run(EngineSettings settings, Settings* s,
-                 floating[:, ::1] coef, double[::1] intercept,
-                 floating[:, ::1] avg_coef, double[::1] avg_intercept,
-                 const floating[::1] X_data, const index_t[::1] X_indices,
-                 const index_t[::1] X_indptr, bint sparse, Py_ssize_t n_features,
-                 const floating[::1] y, const floating[::1] sample_weight,
-                 const double[::1] pos_label, const double[::1] weight_pos,
-                 const double[::1] weight_neg, Py_ssize_t[::1] order,
-                 const unsigned char[::1] validation_mask,
-                 Py_ssize_t max_iter, uint32_t seed, double t, object validation_score,
-                 int n_threads, object step_state):
-    cdef Py_ssize_t K = coef.shape[0], d = n_features, n_all = order.shape[0], n_rows
-    cdef Py_ssize_t k, j, g, n_groups, epoch = 0, n_learned, n_active
-    cdef double tol = settings.tol
-    cdef Py_ssize_t n_iter_no_change = settings.n_iter_no_change
-    cdef bint shuffle = settings.shuffle
-    cdef int verbose = settings.verbose
-    cdef int code = settings.kernel
-    cdef LossParams params = settings.params
-    # a multi-class loss's K outputs are one model, trained together
-    cdef bint multiclass = settings.multiclass
-    cdef int interrupted = 0
-    # only the main thread handles signals (PyErr_CheckSignals does nothing elsewhere):
-    # a fit in another thread does not take the GIL to look for them
-    cdef bint main_thread = threading.current_thread() is threading.main_thread()
-    cdef int status = OK
-    # without validation rows every row trains: the epoch runs `order` itself
-    cdef bint holdout = validation_mask is not None and np.any(np.asarray(validation_mask))
-    cdef Py_ssize_t[::1] train_order = np.empty(n_all if holdout else 1, dtype=np.intp)
-    cdef Py_ssize_t* rows = &train_order[0] if holdout else &order[0]
-    cdef Py_ssize_t[::1] learned = np.zeros(max(K, 1), dtype=np.intp)
-    cdef Output* outs = <Output*>malloc(max(K, 1) * sizeof(Output))
-    cdef floating* aw = &avg_coef[0, 0] if avg_coef.shape[0] > 0 else NULL
-    cdef floating* qp = NULL
-    cdef const index_t* ind_ptr = &X_indices[0] if X_indices.shape[0] > 0 else NULL
-    cdef const index_t* indptr_ptr = &X_indptr[0] if X_indptr.shape[0] > 0 else NULL
-    cdef double objective, score
-    cdef double[::1] scratch_array = np.zeros(3 * K if multiclass else 1)
-    cdef Epoch* jobs = NULL
-    cdef Py_ssize_t[::1] n_iter = np.zeros(K, dtype=np.intp)
-    cdef Py_ssize_t[::1] no_improvement = np.zeros(K, dtype=np.intp)
-    cdef double[::1] best = np.full(K, INFINITY)
-    cdef bint per_coordinate = s.learning_rate >= ADAGRAD
-    cdef Coordinates coordinates
-    cdef double[:, ::1] root, inv_scale, last, sums
-    coordinates.root = coordinates.inv_scale = coordinates.last = coordinates.buffer = NULL
-    cdef double[::1] buffers
-    cdef Py_ssize_t longest = 0
-    if per_coordinate:
+# -- the records a fit is described by --------------------------------------------------
+cdef int _penalty_parts(int penalty, Settings* s) except -1:
+    """The parts of the penalty `penalty` (a code of PENALTIES) in s's flags."""
+    if penalty == NO_PENALTY:
+        s.shrinks, s.tracks_l1 = False, False
+    elif penalty == L1:
+        s.shrinks, s.tracks_l1 = False, True
+    elif penalty == L2:
+        s.shrinks, s.tracks_l1 = True, False
+    elif penalty == ELASTICNET:
+        s.shrinks, s.tracks_l1 = True, True
+    else:
+        raise ValueError(f"The SGD engine has no penalty with the code {penalty}.")
+    return 0
+
+
+cdef int _schedule_kind(int learning_rate, Settings* s) except -1:
+    """The kind of the schedule `learning_rate` (a code of LEARNING_RATES) in s's flags."""
+    s.per_coordinate = s.passive_aggressive = s.skips_zero_rows = False
+    if (learning_rate == CONSTANT or learning_rate == OPTIMAL
+            or learning_rate == INVSCALING or learning_rate == ADAPTIVE):
+        pass
+    elif learning_rate == PA1:
+        s.passive_aggressive = s.skips_zero_rows = True
+    elif learning_rate == PA2:
+        s.passive_aggressive = True
+    elif learning_rate == ADAGRAD or learning_rate == NORMALIZED_ADAGRAD:
+        s.per_coordinate = True
+    else:
+        raise ValueError(f"The SGD engine has no learning rate with the code {learning_rate}.")
+    return 0
+
+
+cdef class ModelSettings:
+    """The hyperparameters of one model, checked and converted once (keywords only).
+
+    The estimators build one per set of hyperparameters and hand it to every
+    `fit_epochs` call made with them (a stream of partial_fit calls builds it once);
+    a fit of several models takes one per model.
+
+    Parameters
+    ----------
+    kernel, epsilon, quantile, power : the loss's kernel code
+        (sklloss.losses._kernels.LossCode) and its parameter record (LossParams'
+        fields), as a loss of sklloss.losses declares them (``loss.kernel``,
+        ``loss.kernel_params()``).
+    multiclass : the loss is multi-class (``loss.is_multiclass``): then the model is
+        `TrainingData.n_classes` outputs, the classes of one model, updated together
+        at every row (the multinomial loss: the categorical cross-entropy of their
+        softmax); y holds class numbers 0..K-1, a row of class y weighs the weight of
+        the positive class of the model's output y, and the outputs stop together on
+        their summed objective (or on the score of the model's first output).
+    penalty, learning_rate : codes of PENALTIES / LEARNING_RATES.
+    alpha, l1_ratio, eta0, power_t, fit_intercept : as in scikit-learn's SGD.
+    average : sample count at which averaging starts (0: no averaging).
+    tol, n_iter_no_change : the stopping rule (tol = -inf: never stop early).
+    one_class : the one-class SVM (scikit-learn's SGDOneClassSVM, alpha = nu): one
+        binary output, every row of the positive class, whose intercept b = 1 - offset
+        is penalised by alpha b: the objective adds alpha b at each row, and b takes
+        the step -eta alpha at each row besides the loss's.
+    """
+    cdef Settings s
+
+    def __init__(self, *, int kernel, double epsilon=0.0, double quantile=0.0,
+                 double power=0.0, bint multiclass=False, int penalty, double alpha,
+                 double l1_ratio, int learning_rate, double eta0, double power_t,
+                 bint fit_intercept, double average, double tol,
+                 Py_ssize_t n_iter_no_change, bint one_class=False):
+        cdef double typw, initial_eta0, g
+        cdef int heuristic_kernel
+        _penalty_parts(penalty, &self.s)
+        _schedule_kind(learning_rate, &self.s)
+        self.s.kernel = kernel
+        self.s.params.epsilon = epsilon
+        self.s.params.quantile = quantile
+        self.s.params.power = power
+        self.s.multiclass = multiclass
+        self.s.tol = tol
+        self.s.n_iter_no_change = n_iter_no_change
+        self.s.penalty = penalty
+        self.s.alpha = alpha
+        self.s.l1_ratio = 0.0 if penalty == L2 else (1.0 if penalty == L1 else l1_ratio)
+        self.s.learning_rate = learning_rate
+        self.s.eta0 = eta0
+        self.s.base_step = eta0 * (
+            BASE_STEP_PER_ETA0["adagrad"] if learning_rate == ADAGRAD
+            else BASE_STEP_PER_ETA0["normalized_adagrad"] if learning_rate == NORMALIZED_ADAGRAD
+            else 0.0)
+        self.s.l1_strength = alpha * self.s.l1_ratio if penalty != NO_PENALTY else 0.0
+        self.s.l2_strength = alpha * (1.0 - self.s.l1_ratio) if penalty != NO_PENALTY else 0.0
+        self.s.power_t = power_t
+        self.s.fit_intercept = fit_intercept
+        self.s.average = average
+        if one_class and (multiclass or self.s.passive_aggressive or self.s.per_coordinate):
+            raise ValueError("The one-class problem is a binary one of steps 'constant', "
+                             "'optimal', 'invscaling' or 'adaptive'.")
+        self.s.one_class = one_class
+        self.s.optimal_init = 0.0
+        if learning_rate == OPTIMAL:
+            # scikit-learn's heuristic: eta at the first sample is typw / max(1, dloss)
+            typw = sqrt(1.0 / sqrt(alpha))
+            # (a multi-class model's heuristic is that of two classes: for the
+            # multinomial loss, the logistic loss)
+            heuristic_kernel = LOG_LOSS if kernel == MULTINOMIAL_LOG_LOSS else kernel
+            if grad_by_code(heuristic_kernel, &self.s.params, 1.0, -typw, &g) != 0:
+                raise ValueError(f"The SGD engine has no element-wise loss kernel with "
+                                 f"the code {heuristic_kernel}.")
+            initial_eta0 = typw / max(1.0, g)
+            self.s.optimal_init = 1.0 / (initial_eta0 * alpha)
+
+    @property
+    def multiclass(self):
+        return bool(self.s.multiclass)
+
+
+class TrainingData:
+    """The rows a fit learns from (keywords only).
+
+    X_data, X_indices, X_indptr, sparse, n_features : a dense matrix as X.ravel()
+        (indices and indptr empty), or a CSR matrix's three arrays.
+    y : targets, or class codes when `classification` (then output k's target is +1
+        where y == pos_label[k] and -1 elsewhere, and passive-aggressive steps follow
+        the sign of that target rather than of the residual); a multi-class model's
+        class numbers 0..n_classes-1.
+    sample_weight : per-row weights, X's float type.
+    n_classes : the outputs of a multi-class model (0: there is none).
+    validation_mask : None, or 1 for the rows held out for validation (not learned
+        from).
+    """
+    __slots__ = ("X_data", "X_indices", "X_indptr", "sparse", "n_features", "y",
+                 "sample_weight", "classification", "n_classes", "validation_mask")
+
+    def __init__(self, *, X_data, X_indices, X_indptr, sparse, n_features, y,
+                 sample_weight, classification, n_classes=0, validation_mask=None):
+        self.X_data = X_data
+        self.X_indices = X_indices
+        self.X_indptr = X_indptr
+        self.sparse = sparse
+        self.n_features = n_features
+        self.y = y
+        self.sample_weight = sample_weight
+        self.classification = classification
+        self.n_classes = n_classes
+        self.validation_mask = validation_mask
+
+
+class ModelArrays:
+    """The K outputs of a fit's models, in model order (keywords only): the arrays
+    the engine updates in place, and what it reads per output.
+
+    coef : (K, d) array of X's float type; intercept : (K,) float64.
+    average_coef, average_intercept : (K, d) and (K,) running averages; shape (0, d)
+        and (0,) when no model averages.
+    pos_label : per output, its positive class (classification); weight_pos /
+        weight_neg : the weight of the rows of its positive class and of the others.
+    step_scale : None (all 1), or per output the factor of its learning rate (of
+        every schedule but the per-coordinate ones): its loss's ``step_scale`` (1 but
+        for the log-link losses).
+    step_state : for the per-coordinate schedules ('adagrad', 'normalized_adagrad'),
+        the tuple (root, inv_scale, sums) of float64 arrays updated in place: (K, d)
+        roots of the sums of squared gradients, (K, d) inverse feature scales 1 / s_j
+        (inf: not seen yet; read only for 'normalized_adagrad' models, else any
+        array), and (K, 3) per output: the root of the intercept's sum of squared
+        gradients, the rows' summed weight T and their summed normalised squared norms
+        N ('normalized_adagrad'). Fresh: zeros, inf. None when no model has them.
+    """
+    __slots__ = ("coef", "intercept", "average_coef", "average_intercept", "pos_label",
+                 "weight_pos", "weight_neg", "step_scale", "step_state")
+
+    def __init__(self, *, coef, intercept, average_coef, average_intercept, pos_label,
+                 weight_pos, weight_neg, step_scale=None, step_state=None):
+        self.coef = coef
+        self.intercept = intercept
+        self.average_coef = average_coef
+        self.average_intercept = average_intercept
+        self.pos_label = pos_label
+        self.weight_pos = weight_pos
+        self.weight_neg = weight_neg
+        self.step_scale = step_scale
+        self.step_state = step_state
+
+
+class RunSettings:
+    """How a fit runs (keywords only).
+
+    max_iter : epochs at most.
+    seed : seed of scikit-learn's shuffle, which this engine reproduces; the rows are
+        visited in the order it gives np.arange(n_rows), the same for every model.
+    t : the time step of the first sample (1 for fresh models).
+    intercept_decay : factor of the intercept's steps (scikit-learn's 0.01 for CSR).
+    shuffle : shuffle the rows before each epoch.
+    verbose : print a line per epoch and model when > 0.
+    n_threads : threads over which the models are split.
+    validation_score : None, or callable(v (K, d), intercept (K,), wscale (K,)) -> K
+        scores (greater is better), called after every epoch; it replaces the
+        training objective as the stopping criterion (a multi-class model's: its
+        first output's score). The weights are wscale[k] * v[k]; v alone is what
+        scikit-learn scores.
+    stop_at_divergence : end the whole fit when a model diverges (an estimator's
+        outputs are one model to its user); else only that model stops.
+    """
+    __slots__ = ("max_iter", "seed", "t", "intercept_decay", "shuffle", "verbose",
+                 "n_threads", "validation_score", "stop_at_divergence")
+
+    def __init__(self, *, max_iter, seed, t=1.0, intercept_decay=1.0, shuffle=True,
+                 verbose=0, n_threads=1, validation_score=None, stop_at_divergence=True):
+        self.max_iter = max_iter
+        self.seed = seed
+        self.t = t
+        self.intercept_decay = intercept_decay
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.n_threads = n_threads
+        self.validation_score = validation_score
+        self.stop_at_divergence = stop_at_divergence
+
+
+# -- the driver --------------------------------------------------------------------------
+cdef class _Run:
+    """What a fit allocates, freed however it ends: the models' settings records,
+    the outputs' state and the passes' jobs, and the arrays they point into."""
+    cdef Settings* settings     # per model
+    cdef Output* outs           # per output
+    cdef Epoch* jobs
+    cdef Py_ssize_t n_jobs
+    cdef list keep              # the numpy arrays the pointers above point into
+
+    def __dealloc__(self):
+        free(self.settings)
+        free(self.outs)
+        free(self.jobs)
+
+
+cdef _start_outputs(_Run fit, model_of, floating[:, ::1] coef,
+                    floating[:, ::1] average_coef, double[::1] intercept,
+                    double[::1] average_intercept, step_state, bint sparse, double t):
+    """Each output's state at the start of a fit: its settings, its per-coordinate
+    state (checked against the model's shape), its intercept, average and step."""
+    cdef Py_ssize_t K = coef.shape[0], d = coef.shape[1], k
+    cdef const Settings* s
+    cdef Output* o
+    cdef double[:, ::1] root, inv_scale, sums, last
+    per_coordinate = np.zeros(K, dtype=bool)
+    normalized = np.zeros(K, dtype=bool)
+    lazy_penalty = np.zeros(K, dtype=bool)
+    for k in range(K):
+        s = &fit.settings[model_of[k]]
+        per_coordinate[k] = s.per_coordinate
+        normalized[k] = s.learning_rate == NORMALIZED_ADAGRAD
+        lazy_penalty[k] = s.per_coordinate and sparse and s.penalty != NO_PENALTY
+    if any(per_coordinate):
+        if step_state is None:
+            raise ValueError("The per-coordinate state does not match the model's shape.")
         root, inv_scale, sums = step_state
         if (root.shape[0] != K or root.shape[1] != d or sums.shape[0] != K
-                or sums.shape[1] != 3 or (s.learning_rate == NORMALIZED_ADAGRAD and (
+                or sums.shape[1] != 3 or (any(normalized) and (
                     inv_scale.shape[0] != K or inv_scale.shape[1] != d))):
             raise ValueError("The per-coordinate state does not match the model's shape.")
-        coordinates.root = &root[0, 0]
-        if s.learning_rate == NORMALIZED_ADAGRAD:
-            coordinates.inv_scale = &inv_scale[0, 0]
-        if sparse and s.penalty != NO_PENALTY:
-            # (nothing pending: every row before t has had its penalty; dense rows
-            # share one such time per output, Output.penalised_until)
-            last = np.full((K, d), t - 1.0)
-            coordinates.last = &last[0, 0]
-        if sparse:
-            longest = int(np.diff(np.asarray(X_indptr)).max())
-    # the targets and weights in the epoch's row order (_gather); unit weights are
-    # not read at all
-    cdef bint unit_weights = bool(np.all(np.asarray(sample_weight) == 1.0))
-    y_array = np.asarray(y)
-    cdef floating[::1] y_in_order = np.empty(n_all, dtype=y_array.dtype)
-    cdef floating[::1] sw_in_order = np.empty(1 if unit_weights else n_all,
-                                              dtype=y_array.dtype)
-    q_arr = None
-    if not per_coordinate and (s.penalty == L1 or s.penalty == ELASTICNET):
-        q_arr = np.zeros((K, d), dtype=np.asarray(coef).dtype)
-        qp = _data(q_arr, coef)
-    scratch = None
-    if validation_score is not None:
-        scratch = np.empty((K, d), dtype=np.asarray(coef).dtype)
-    # a multi-class model's outputs depend on each other at every row: one thread
-    n_groups = 1 if multiclass else max(1, min(n_threads, K))
-    # one group, and a thread to spare: the rows are gathered in a second thread
-    # (Pipeline), for X large enough to gain from it
-    cdef Py_ssize_t x_bytes = X_data.shape[0] * sizeof(floating) + (
-        X_indices.shape[0] * sizeof(index_t) if sparse else 0)
-    cdef bint pipelined = (HAVE_ATOMICS and n_groups == 1 and n_threads >= 2
-                           and x_bytes >= PIPELINE_MIN_BYTES)
-    cdef Pipeline pipeline
-    cdef Py_ssize_t distance = _prefetch_distance(X_data, X_indices, X_indptr.shape[0] - 1,
-                                                  sparse, d)
-    pipeline.prefetch_rows = distance
-    cdef Py_ssize_t row_values = 1, value_bytes = sizeof(floating) + (
-        sizeof(index_t) if sparse else 0)
-    pipeline.block_rows = pipeline.slot_values = 1
-    if pipelined:
-        # a slot holds block_rows of the longest rows
-        row_values = d if not sparse else max(1, int(np.diff(np.asarray(X_indptr)).max()))
-        pipeline.block_rows = max(1, BLOCK_BYTES // (row_values * value_bytes))
-        pipeline.slot_values = pipeline.block_rows * row_values
-        # (CSR rows far longer than the others would make the slots as large as X)
-        pipelined = SLOTS * pipeline.slot_values * value_bytes <= x_bytes // 4
-    block_values = np.empty(SLOTS * pipeline.slot_values if pipelined else 1,
-                            dtype=np.asarray(coef).dtype)
-    index_dtype = np.asarray(X_indices).dtype
-    cdef index_t[::1] block_indices = np.empty(
-        SLOTS * pipeline.slot_values if pipelined and sparse else 1, dtype=index_dtype)
-    cdef index_t[::1] block_indptr = np.empty(
-        SLOTS * (pipeline.block_rows + 1) if pipelined and sparse else 1, dtype=index_dtype)
-    cdef floating[::1] block_values_view = block_values
-    cdef Py_ssize_t[::1] identity = np.arange(pipeline.block_rows if pipelined else 1,
-                                              dtype=np.intp)
-    cdef Py_ssize_t[::1] work = np.zeros(n_groups, dtype=np.intp)
-    if pipelined:
-        pipeline.values = &block_values_view[0]
-        pipeline.indices = &block_indices[0] if sparse else NULL
-        pipeline.indptr = &block_indptr[0] if sparse else NULL
-    # (a buffer per thread for the sparse rows of the per-coordinate schedules)
-    buffers = np.empty(n_groups * 5 * (longest + 1) if per_coordinate and sparse else 1)
-    jobs = <Epoch*>malloc(n_groups * sizeof(Epoch))
-    if outs == NULL or jobs == NULL:
-        free(outs)
-        free(jobs)
-        raise MemoryError()
-    for g in range(n_groups):
-        # group g updates outputs k_begin..k_end-1, all groups the same rows
-        jobs[g].s = s
-        jobs[g].outs = outs
-        jobs[g].k_begin = g * K // n_groups
-        jobs[g].k_end = (g + 1) * K // n_groups
-        jobs[g].multiclass = multiclass
-        jobs[g].coef = &coef[0, 0]
-        jobs[g].avg_coef = aw
-        jobs[g].q = qp
-        jobs[g].coordinates = coordinates
-        if per_coordinate and sparse:
-            jobs[g].coordinates.buffer = &buffers[g * 5 * (longest + 1)]
-        jobs[g].d = d
-        jobs[g].X_data = &X_data[0]
-        jobs[g].X_indices = ind_ptr
-        jobs[g].X_indptr = indptr_ptr
-        jobs[g].sparse = sparse
-        jobs[g].y = &y_in_order[0]
-        jobs[g].sw = &sw_in_order[0] if not unit_weights else NULL
-        jobs[g].pos_label = &pos_label[0]
-        jobs[g].weight_pos = &weight_pos[0]
-        jobs[g].weight_neg = &weight_neg[0]
-        jobs[g].order = rows
-        jobs[g].check_signals = main_thread and g == 0
-        jobs[g].interrupted = &interrupted
-        jobs[g].scratch = &scratch_array[0] if multiclass else NULL
-        jobs[g].work = &work[g]
-        jobs[g].prefetch_rows = distance
-    objective_curve = []
-    score_curve = []
-    try:
-        for k in range(K):
-            outs[k].wscale = 1.0
-            outs[k].intercept = intercept[k]
-            outs[k].avg_a = 0.0
-            outs[k].avg_b = 1.0
-            outs[k].avg_intercept = avg_intercept[k] if avg_intercept.shape[0] > 0 else 0.0
-            outs[k].u = 0.0
-            outs[k].eta = s.eta0
-            outs[k].active = True
-            outs[k].overflow = False
-            outs[k].root_intercept = sums[k, 0] if per_coordinate else 0.0
-            outs[k].penalised_until = t - 1.0
-            outs[k].weight_sum = sums[k, 1] if per_coordinate else 0.0
-            outs[k].norm_sum = sums[k, 2] if per_coordinate else 0.0
-            outs[k].step = s.base_step
-            if s.learning_rate == NORMALIZED_ADAGRAD and outs[k].norm_sum > 0.0:
-                outs[k].step = s.base_step * sqrt(outs[k].weight_sum / outs[k].norm_sum)
-        for epoch in range(max_iter):
-            with nogil:
-                for k in range(K):
-                    outs[k].sumloss = 0.0
-                    outs[k].objective = 0.0
-                    # (the per-coordinate schedules need them at the epoch's end only)
-                    if outs[k].active and not per_coordinate:
-                        _exact_norms(&coef[k, 0], d, NULL, &outs[k])
-                if shuffle:
-                    _shuffle(&order[0], n_all, seed)
-                n_rows = n_all
-                if holdout:
-                    n_rows = _training_rows(&order[0], n_all, &validation_mask[0], rows)
-                _gather(rows, n_rows, &y[0], &y_in_order[0])
-                if not unit_weights:
-                    _gather(rows, n_rows, &sample_weight[0], &sw_in_order[0])
-                for g in range(n_groups):
-                    jobs[g].n_rows = n_rows
-                    jobs[g].t0 = t
-                if pipelined:
-                    pipeline.order = rows
-                    pipeline.n_rows = n_rows
-                    pipeline.n_blocks = (n_rows + pipeline.block_rows - 1) // pipeline.block_rows
-                    pipeline.consumed = pipeline.stop = 0
-                    for j in range(SLOTS):
-                        pipeline.ready[j] = 0
-                    with parallel(num_threads=2):
-                        if threadid() == 0:
-                            if _team_size() < 2:
-                                # (no second thread after all: the plain epoch)
-                                learned[0] = _run_epoch(code, &params, &jobs[0],
-                                                        <floating*>NULL, <index_t*>NULL)
-                            else:
-                                learned[0] = _pipelined_epoch(
-                                    code, &params, &jobs[0], &pipeline, &identity[0],
-                                    <floating*>NULL, <index_t*>NULL)
-                        else:
-                            _gather_blocks(&pipeline, &X_data[0], ind_ptr, indptr_ptr,
-                                           sparse, d)
-                    n_learned = learned[0]
-                elif n_groups == 1:
-                    n_learned = _run_epoch(code, &params, &jobs[0], <floating*>NULL,
-                                           <index_t*>NULL)
-                else:
-                    for g in prange(n_groups, num_threads=n_groups, schedule="static",
-                                    chunksize=1):
-                        learned[g] = _run_epoch(code, &params, &jobs[g], <floating*>NULL,
-                                                <index_t*>NULL)
-                    n_learned = learned[0]  # every group runs the same rows
-                    for g in range(n_groups):
-                        if learned[g] < 0:
-                            n_learned = learned[g]
-            if n_learned < 0:
-                raise ValueError(
-                    "The SGD engine has no loss kernel with the code %d%s." % (
-                        code, "" if n_learned == UNKNOWN_LOSS else
-                        " for %s outputs" % ("multi-class" if multiclass else "single")))
-            if interrupted:
-                _raise_pending()
-            if _check_signals() != 0:
-                _raise_pending()
-            t += n_learned
-            if per_coordinate:
-                # the penalty the rows' absent coordinates have pending
-                for k in range(K):
-                    if outs[k].active:
-                        _adaptive_flush(s, &outs[k], &coef[k, 0],
-                                        aw + k * d if aw != NULL else NULL,
-                                        _shifted(coordinates, k * d), d, t)
-                        # the objective's penalty: that of the epoch's final weights
-                        # (the rows' steps do not keep the norms up to date)
-                        _exact_norms(&coef[k, 0], d, _shifted(coordinates, k * d).inv_scale,
-                                     &outs[k])
-                        outs[k].objective += n_learned * _penalty(s, &outs[k])
-
-            for k in range(K):
-                # diverged: a weight, a prediction or a loss left the float type's
-                # range (the model's predictions would overflow too)
-                if outs[k].active and (outs[k].overflow or not (
-                        _finite(&coef[k, 0], d, outs[k].intercept)
-                        and outs[k].sumloss <= s.float_max)):
-                    status = DIVERGED
-            if status == DIVERGED:
-                break
-
-            scores = None
-            if validation_score is not None:
-                # scikit-learn scores its stored vector v, without the pending L2
-                # scale wscale (w = wscale * v), beside the intercept. The callback
-                # gets v and the scales, so that it can do the same (early stopping
-                # then stops at scikit-learn's epoch: true weights would stop later
-                # under the 'optimal' schedule, where wscale decays like 1/t between
-                # rescalings) and can also score the true model.
-                np.copyto(scratch, np.asarray(coef))
-                scores = np.asarray(validation_score(
-                    scratch, np.array([outs[k].intercept for k in range(K)]),
-                    np.array([outs[k].wscale for k in range(K)])), dtype=float)
-                score_curve.append(scores)
-            denominator = max(n_learned, 1)
-            objective_curve.append(
-                np.array([outs[k].objective / denominator for k in range(K)]))
-            # the stopping rule, per output; a multi-class model's outputs stop
-            # together, on their summed objective (its loss is counted in output 0)
-            for k in range(1 if multiclass else K):
-                if not outs[k].active:
-                    continue
-                n_iter[k] = epoch + 1
-                if verbose > 0:
-                    # (a multi-class model: its K outputs as one)
-                    _print_epoch(epoch, "" if K == 1 or multiclass else "Output %d: " % k,
-                                 &coef[k, 0], K * d if multiclass else d, &outs[k],
-                                 K if multiclass else 1, not multiclass, t, n_learned,
-                                 None if scores is None else scores[k], k == 0)
-                if scores is not None:
-                    # larger is better: stop when the score stops improving by tol
-                    score = -scores[k]
-                elif multiclass:
-                    score = 0.0
-                    for j in range(K):
-                        score += outs[j].objective
-                    score /= denominator
-                else:
-                    score = outs[k].objective / denominator
-                if tol > -INFINITY and score > best[k] - tol:
-                    no_improvement[k] += 1
-                else:
-                    no_improvement[k] = 0
-                if score < best[k]:
-                    best[k] = score
-                if no_improvement[k] >= n_iter_no_change:
-                    if s.learning_rate == ADAPTIVE and outs[k].eta > 1e-6:
-                        outs[k].eta /= 5.0
-                        no_improvement[k] = 0
-                    else:
-                        outs[k].active = False
-                        if verbose > 0:
-                            print("Convergence after %d epochs" % (epoch + 1))
-            if multiclass:
-                for k in range(1, K):
-                    outs[k].active = outs[0].active
-                    outs[k].eta = outs[0].eta
-                    n_iter[k] = n_iter[0]
-            n_active = 0
-            for k in range(K):
-                n_active += outs[k].active
-            if n_active == 0:
-                break
-
-        for k in range(K):
-            _reset_wscale(&coef[k, 0], aw + k * d if aw != NULL else NULL, d, &outs[k])
-            intercept[k] = outs[k].intercept
-            if per_coordinate:
-                sums[k, 0] = outs[k].root_intercept
-                sums[k, 1] = outs[k].weight_sum
-                sums[k, 2] = outs[k].norm_sum
-            if avg_intercept.shape[0] > 0:
-                avg_intercept[k] = outs[k].avg_intercept
-                # the average can overflow where the weights did not (huge sample
-                # weights): its model would be as unusable
-                if not _finite(aw + k * d, d, outs[k].avg_intercept):
-                    status = DIVERGED
-    finally:
-        free(outs)
-        free(jobs)
-    return {
-        "status": status,
-        "epoch": epoch + 1,
-        "n_iter": np.asarray(n_iter),
-        "t": t,
-        "objective_curve": objective_curve,
-        "score_curve": score_curve,
-    }
+        # sparse rows: the last row whose penalty a coordinate has had (nothing pending:
+        # every row before t has had its penalty; dense rows share one such time per
+        # output, Output.penalised_until)
+        last_array = np.full((K if any(lazy_penalty) else 1, d), t - 1.0)
+        last = last_array
+        fit.keep.append(last_array)  # (step_state's arrays are the caller's)
+    for k in range(K):
+        s = &fit.settings[model_of[k]]
+        o = &fit.outs[k]
+        o.s = s
+        o.coordinates.root = o.coordinates.inv_scale = NULL
+        o.coordinates.last = o.coordinates.buffer = NULL
+        if s.per_coordinate:
+            o.coordinates.root = &root[k, 0]
+            if normalized[k]:
+                o.coordinates.inv_scale = &inv_scale[k, 0]
+            if lazy_penalty[k]:
+                o.coordinates.last = &last[k, 0]
+        o.wscale = 1.0
+        o.sq_norm = o.l1_norm = 0.0
+        o.intercept = intercept[k]
+        o.avg_a = 0.0
+        o.avg_b = 1.0
+        o.avg_intercept = average_intercept[k] if average_intercept.shape[0] > 0 else 0.0
+        o.u = 0.0
+        o.eta = s.eta0
+        o.sumloss = o.objective = 0.0
+        o.active = True
+        o.overflow = False
+        o.root_intercept = sums[k, 0] if s.per_coordinate else 0.0
+        o.penalised_until = t - 1.0
+        o.weight_sum = sums[k, 1] if s.per_coordinate else 0.0
+        o.norm_sum = sums[k, 2] if s.per_coordinate else 0.0
+        o.step = s.base_step
+        if normalized[k] and o.norm_sum > 0.0:
+            o.step = s.base_step * sqrt(o.weight_sum / o.norm_sum)
 
 
-cdef floating* _data(object array, floating[:, ::1] like):
-    """Pointer to the data of a C-contiguous array of `like`'s dtype."""
-    cdef floating[:, ::1] view = array
-    return &view[0, 0]
+cdef inline floating* _row_or_null(floating[:, ::1] array, Py_ssize_t k, bint wanted):
+    """Row k of a (K, d) array, or NULL when not wanted (or the array has no rows)."""
+    if not wanted or array.shape[0] == 0:
+        return NULL
+    return &array[k, 0]
+
+
+def _plan_passes(_Run fit, leads, Py_ssize_t n_threads):
+    """The passes of a fit: its models grouped by loss and kind of row loop, in the
+    order they first appear, each split by its models into at most n_threads jobs.
+    Returns (the key of each job's pass, each job's models as their first outputs)."""
+    cdef Py_ssize_t m, g, n, n_groups
+    cdef const Settings* s
+    passes = {}
+    for m in range(len(leads)):
+        s = &fit.settings[m]
+        passes.setdefault((s.kernel, s.per_coordinate, s.skips_zero_rows), []).append(
+            leads[m])
+    keys, job_models = [], []
+    for key, pass_leads in passes.items():
+        n = len(pass_leads)
+        n_groups = max(1, min(n_threads, n))
+        for g in range(n_groups):
+            keys.append(key)
+            job_models.append(np.array(pass_leads[g * n // n_groups:(g + 1) * n // n_groups],
+                                       dtype=np.intp))
+    return keys, job_models
+
+
+cdef class _Models:
+    """The models of a fit between epochs: what each output has learned, its time
+    step and its stopping rule's record, the learning curves, and each job's active
+    models."""
+    cdef _Run fit
+    cdef Py_ssize_t K, n_models, n_classes
+    cdef Py_ssize_t[::1] leads       # per model, its first output
+    cdef Py_ssize_t[::1] widths      # per model, its outputs
+    cdef Py_ssize_t[::1] model_of    # per output, its model
+    cdef Py_ssize_t[::1] pass_of     # per model, its pass
+    cdef Py_ssize_t[::1] job_pass    # per job, its pass
+    cdef list job_models             # per job, all its models (first outputs)
+    cdef double[::1] t_of            # per output, the time step of its next row
+    cdef Py_ssize_t[::1] learned_of  # per output, the rows its pass learned this epoch
+    cdef Py_ssize_t[::1] n_iter
+    cdef Py_ssize_t[::1] no_improvement
+    cdef double[::1] best
+    cdef Py_ssize_t[::1] diverged    # per output, the epoch it diverged in (0: none)
+    cdef int status
+    cdef int verbose
+    cdef bint stop_at_divergence
+    cdef object validation_score
+    cdef list objective_curve
+    cdef list score_curve
+
+    def __init__(self, _Run fit, leads, model_of, keys, job_models, run,
+                 Py_ssize_t n_classes):
+        self.fit = fit
+        self.K = len(model_of)
+        self.n_models = len(leads)
+        self.n_classes = n_classes
+        self.leads = np.asarray(leads, dtype=np.intp)
+        self.model_of = np.asarray(model_of, dtype=np.intp)
+        self.widths = np.bincount(model_of, minlength=self.n_models).astype(np.intp)
+        pass_numbers = {key: p for p, key in enumerate(dict.fromkeys(keys))}
+        self.job_pass = np.array([pass_numbers[key] for key in keys], dtype=np.intp)
+        pass_by_lead = {int(lead): pass_numbers[key]
+                        for key, lead_array in zip(keys, job_models) for lead in lead_array}
+        self.pass_of = np.array([pass_by_lead[int(lead)] for lead in leads], dtype=np.intp)
+        self.job_models = job_models
+        self.t_of = np.full(self.K, float(run.t))
+        self.learned_of = np.zeros(self.K, dtype=np.intp)
+        self.n_iter = np.zeros(self.K, dtype=np.intp)
+        self.no_improvement = np.zeros(self.K, dtype=np.intp)
+        self.best = np.full(self.K, INFINITY)
+        self.diverged = np.zeros(self.K, dtype=np.intp)
+        self.status = OK
+        self.verbose = run.verbose
+        self.stop_at_divergence = run.stop_at_divergence
+        self.validation_score = run.validation_score
+        self.objective_curve = []
+        self.score_curve = []
+
+    def result(self, Py_ssize_t epoch):
+        return {
+            "status": self.status,
+            "epoch": epoch + 1,
+            "n_iter": np.asarray(self.n_iter),
+            "diverged": np.asarray(self.diverged),
+            "t": np.asarray(self.t_of),
+            "objective_curve": self.objective_curve,
+            "score_curve": self.score_curve,
+        }
 
 
 cdef void _print_epoch(Py_ssize_t epoch, str prefix, const floating* w, Py_ssize_t n_weights,
@@ -611,170 +663,456 @@ cdef void _print_epoch(Py_ssize_t epoch, str prefix, const floating* w, Py_ssize
     print(line)
 
 
-cdef class EngineSettings:
-    """The hyperparameters of a fit, checked and converted once.
+cdef bint _end_epoch(_Models state, Py_ssize_t epoch, Py_ssize_t[::1] learned,
+                     floating[:, ::1] coef, floating[:, ::1] average_coef) except -1:
+    """The end of an epoch for every model: the rows learned and the time step, the
+    per-coordinate schedules' pending penalties, divergence, the validation scores,
+    the learning curves and the stopping rules; then each job's models that go on.
+    Returns whether any model goes on."""
+    cdef _Run fit = state.fit
+    cdef Output* outs = fit.outs
+    cdef Py_ssize_t K = state.K, d = coef.shape[1], k, j, m, i, lead, width, n_active
+    cdef const Settings* s
+    cdef floating* aw
+    cdef double score, denominator
+    cdef Py_ssize_t[::1] models_of_job
+    pass_learned = {}
+    for j in range(fit.n_jobs):
+        if learned[j] >= 0:
+            pass_learned.setdefault(state.job_pass[j], learned[j])
+    for k in range(K):
+        p = state.pass_of[state.model_of[k]]
+        state.learned_of[k] = pass_learned.get(p, 0)
+        state.t_of[k] += state.learned_of[k]
+        s = outs[k].s
+        if outs[k].active and s.per_coordinate:
+            # the penalty the rows' absent coordinates have pending
+            aw = _row_or_null(average_coef, k, s.average > 0)
+            _adaptive_flush(s, &outs[k], &coef[k, 0], aw, outs[k].coordinates, d,
+                            state.t_of[k])
+            # the objective's penalty: that of the epoch's final weights (the rows'
+            # steps do not keep the norms up to date)
+            _exact_norms(&coef[k, 0], d, outs[k].coordinates.inv_scale, &outs[k])
+            outs[k].objective += state.learned_of[k] * _penalty(s, &outs[k])
 
-    The estimators build one per set of hyperparameters and hand it to every
-    `fit_epochs` call made with them (a stream of partial_fit calls builds it once).
+    # diverged: a weight, a prediction or a loss left the float type's range (the
+    # model's predictions would overflow too)
+    for m in range(state.n_models):
+        lead, width = state.leads[m], state.widths[m]
+        if not outs[lead].active:
+            continue
+        for k in range(lead, lead + width):
+            if outs[k].overflow or not (_finite(&coef[k, 0], d, outs[k].intercept)
+                                        and outs[k].sumloss <= outs[k].s.float_max):
+                state.status = DIVERGED
+                for i in range(lead, lead + width):
+                    state.diverged[i] = epoch + 1
+                    outs[i].active = False
+                break
+    if state.status == DIVERGED and state.stop_at_divergence:
+        return False
+
+    scores = None
+    if state.validation_score is not None:
+        # scikit-learn scores its stored vector v, without the pending L2 scale
+        # wscale (w = wscale * v), beside the intercept. The callback gets v and the
+        # scales, so that it can do the same (early stopping then stops at
+        # scikit-learn's epoch: true weights would stop later under the 'optimal'
+        # schedule, where wscale decays like 1/t between rescalings) and can also
+        # score the true model.
+        scores = np.asarray(state.validation_score(
+            np.array(coef), np.array([outs[k].intercept for k in range(K)]),
+            np.array([outs[k].wscale for k in range(K)])), dtype=float)
+        state.score_curve.append(scores)
+    state.objective_curve.append(np.array(
+        [outs[k].objective / max(state.learned_of[k], 1) for k in range(K)]))
+
+    # the stopping rule, per model; a multi-class model's outputs stop together, on
+    # their summed objective (its loss is counted in its first output)
+    for m in range(state.n_models):
+        lead, width = state.leads[m], state.widths[m]
+        if not outs[lead].active:
+            continue
+        s = &fit.settings[m]
+        denominator = max(state.learned_of[lead], 1)
+        state.n_iter[lead] = epoch + 1
+        if state.verbose > 0:
+            # (a multi-class model: its outputs as one)
+            _print_epoch(epoch, "" if state.n_models == 1 else "Output %d: " % lead,
+                         &coef[lead, 0], width * d, &outs[lead], width, not s.multiclass,
+                         state.t_of[lead], state.learned_of[lead],
+                         None if scores is None else scores[lead], lead == 0)
+        if scores is not None:
+            # larger is better: stop when the score stops improving by tol
+            score = -scores[lead]
+        else:
+            score = 0.0
+            for k in range(lead, lead + width):
+                score += outs[k].objective
+            score /= denominator
+        if s.tol > -INFINITY and score > state.best[lead] - s.tol:
+            state.no_improvement[lead] += 1
+        else:
+            state.no_improvement[lead] = 0
+        if score < state.best[lead]:
+            state.best[lead] = score
+        if state.no_improvement[lead] >= s.n_iter_no_change:
+            if s.learning_rate == ADAPTIVE and outs[lead].eta > 1e-6:
+                outs[lead].eta /= 5.0
+                state.no_improvement[lead] = 0
+            else:
+                outs[lead].active = False
+                if state.verbose > 0:
+                    print("Convergence after %d epochs" % (epoch + 1))
+        for k in range(lead + 1, lead + width):
+            outs[k].active = outs[lead].active
+            outs[k].eta = outs[lead].eta
+            state.n_iter[k] = state.n_iter[lead]
+
+    # the jobs' models that go on (a stopped model costs nothing more)
+    n_active = 0
+    for j in range(fit.n_jobs):
+        models_of_job = state.job_models[j]
+        fit.jobs[j].n_models = 0
+        for i in range(models_of_job.shape[0]):
+            if outs[models_of_job[i]].active:
+                # (the job's array: fit.jobs[j].models points into it)
+                (<Py_ssize_t*>fit.jobs[j].models)[fit.jobs[j].n_models] = models_of_job[i]
+                fit.jobs[j].n_models += 1
+        n_active += fit.jobs[j].n_models
+    return n_active > 0
+
+
+cdef _write_back(_Models state, Py_ssize_t epoch, floating[:, ::1] coef,
+                 floating[:, ::1] average_coef, double[::1] intercept,
+                 double[::1] average_intercept, step_state):
+    """The outputs' state into the arrays the fit was given: v with its scale folded
+    in, the intercepts, the averages (their overflow is a divergence too) and the
+    per-coordinate sums."""
+    cdef Output* outs = state.fit.outs
+    cdef Py_ssize_t k, d = coef.shape[1]
+    cdef floating* aw
+    cdef double[:, ::1] sums
+    if step_state is not None:
+        sums = step_state[2]
+    for k in range(state.K):
+        aw = _row_or_null(average_coef, k, outs[k].s.average > 0)
+        _reset_wscale(&coef[k, 0], aw, d, &outs[k])
+        intercept[k] = outs[k].intercept
+        if outs[k].s.per_coordinate:
+            sums[k, 0] = outs[k].root_intercept
+            sums[k, 1] = outs[k].weight_sum
+            sums[k, 2] = outs[k].norm_sum
+        if average_intercept.shape[0] > 0:
+            average_intercept[k] = outs[k].avg_intercept
+            # the average can overflow where the weights did not (huge sample
+            # weights): its model would be as unusable
+            if aw != NULL and not _finite(aw, d, outs[k].avg_intercept):
+                state.status = DIVERGED
+                if state.diverged[k] == 0:
+                    state.diverged[k] = epoch + 1
+
+
+cdef object _epochs(_Run fit, tuple models, leads, model_of, data, arrays, run,
+                    floating[:, ::1] coef, const floating[::1] X_data,
+                    const index_t[::1] X_indices, const index_t[::1] X_indptr,
+                    const floating[::1] y, const floating[::1] sample_weight,
+                    const unsigned char[::1] validation_mask):
+    """The epochs of a fit (set up by _fit): the rows of each epoch in their order,
+    the passes over them, the end of the epoch for every model (_end_epoch), and the
+    models' state written back into the arrays (_write_back)."""
+    cdef Py_ssize_t K = coef.shape[0], d = coef.shape[1], n_all = y.shape[0]
+    cdef Py_ssize_t n_models = len(models), n_classes = data.n_classes
+    cdef Py_ssize_t k, j, m, n_rows, epoch = 0, n_jobs, n_team
+    cdef Py_ssize_t max_iter = run.max_iter
+    cdef uint32_t seed = run.seed
+    cdef bint shuffle = run.shuffle, sparse = data.sparse
+    cdef int interrupted = 0
+    cdef Output* outs = fit.outs
+    # only the main thread handles signals (PyErr_CheckSignals does nothing elsewhere):
+    # a fit in another thread does not take the GIL to look for them
+    cdef bint main_thread = threading.current_thread() is threading.main_thread()
+    cdef floating[:, ::1] average_coef = arrays.average_coef
+    cdef floating* aw = &average_coef[0, 0] if average_coef.shape[0] > 0 else NULL
+    cdef const index_t* ind_ptr = &X_indices[0] if X_indices.shape[0] > 0 else NULL
+    cdef const index_t* indptr_ptr = &X_indptr[0] if X_indptr.shape[0] > 0 else NULL
+    # without validation rows every row trains: the epoch runs `order` itself
+    cdef bint holdout = validation_mask is not None and np.any(np.asarray(validation_mask))
+    cdef Py_ssize_t[::1] order = np.arange(n_all, dtype=np.intp)
+    cdef Py_ssize_t[::1] train_order = np.empty(n_all if holdout else 1, dtype=np.intp)
+    cdef Py_ssize_t* rows = &train_order[0] if holdout else &order[0]
+    # the targets and weights in the epoch's row order (_gather); unit weights are
+    # not read at all
+    cdef bint unit_weights = bool(np.all(np.asarray(sample_weight) == 1.0))
+    y_array = np.asarray(y)
+    cdef floating[::1] y_in_order = np.empty(n_all, dtype=y_array.dtype)
+    cdef floating[::1] sw_in_order = np.empty(1 if unit_weights else n_all,
+                                              dtype=y_array.dtype)
+    cdef const double[::1] pos_label = arrays.pos_label
+    cdef const double[::1] weight_pos = arrays.weight_pos
+    cdef const double[::1] weight_neg = arrays.weight_neg
+
+    keys, job_models = _plan_passes(fit, leads, max(1, run.n_threads))
+    n_jobs = len(job_models)
+    n_team = min(max(1, run.n_threads), n_jobs)
+    fit.jobs = <Epoch*>malloc(n_jobs * sizeof(Epoch))
+    if fit.jobs == NULL:
+        raise MemoryError()
+    fit.n_jobs = n_jobs
+    cdef Epoch* jobs = fit.jobs
+    cdef bint any_l1 = False
+    for m in range(n_models):
+        any_l1 |= fit.settings[m].tracks_l1 and not fit.settings[m].per_coordinate
+    q = np.zeros((K if any_l1 else 0, d), dtype=y_array.dtype)
+    cdef floating[:, ::1] q_view = q
+    # (no generator expressions in fused functions: Cython 3.3 names their C
+    # functions after the fused signature)
+    cdef bint sparse_buffers = sparse and any([key[1] for key in keys])
+    cdef Py_ssize_t longest = int(np.diff(np.asarray(X_indptr)).max()) if sparse_buffers else 0
+    cdef double[::1] buffers = np.empty(n_jobs * 5 * (longest + 1) if sparse_buffers else 1)
+    cdef double[::1] scratch = np.zeros(3 * n_classes * n_jobs if n_classes > 0 else 1)
+    cdef Py_ssize_t[::1] work = np.zeros(n_jobs, dtype=np.intp)
+    # per job: its models (the active ones first, n_models of them) and the rows it
+    # learned from in the epoch (NOT_RUN: it had none active)
+    cdef Py_ssize_t[::1] job_leads = np.concatenate(job_models)
+    cdef Py_ssize_t[::1] learned = np.zeros(n_jobs, dtype=np.intp)
+    cdef Py_ssize_t[::1] starts = np.cumsum([0] + list(map(len, job_models))).astype(np.intp)
+    cdef Py_ssize_t distance = _prefetch_distance(X_data, X_indices, X_indptr.shape[0] - 1,
+                                                  sparse, d)
+    fit.keep.extend([q, buffers, scratch, work, job_leads, learned, order, train_order,
+                     y_in_order, sw_in_order])
+    for j in range(n_jobs):
+        kernel, per_coordinate, skips_zero_rows = keys[j]
+        m = model_of[job_models[j][0]]
+        jobs[j].kernel = kernel
+        jobs[j].outs = outs
+        jobs[j].models = &job_leads[starts[j]]
+        jobs[j].n_models = len(job_models[j])
+        jobs[j].multiclass = fit.settings[m].multiclass
+        jobs[j].width = n_classes if jobs[j].multiclass else 1
+        jobs[j].per_coordinate = per_coordinate
+        jobs[j].skips_zero_rows = skips_zero_rows
+        jobs[j].classification = data.classification
+        jobs[j].coef = &coef[0, 0]
+        jobs[j].avg_coef = aw
+        jobs[j].q = &q_view[0, 0] if any_l1 else NULL
+        jobs[j].buffer = &buffers[j * 5 * (longest + 1)] if sparse_buffers else NULL
+        jobs[j].d = d
+        jobs[j].X_data = &X_data[0]
+        jobs[j].X_indices = ind_ptr
+        jobs[j].X_indptr = indptr_ptr
+        jobs[j].sparse = sparse
+        jobs[j].y = &y_in_order[0]
+        jobs[j].sw = &sw_in_order[0] if not unit_weights else NULL
+        jobs[j].pos_label = &pos_label[0]
+        jobs[j].weight_pos = &weight_pos[0]
+        jobs[j].weight_neg = &weight_neg[0]
+        jobs[j].order = rows
+        # (job j runs in thread j % n_team: thread 0 is this one)
+        jobs[j].check_signals = main_thread and j % n_team == 0
+        jobs[j].interrupted = &interrupted
+        jobs[j].scratch = &scratch[3 * n_classes * j] if jobs[j].multiclass else NULL
+        jobs[j].work = &work[j]
+        jobs[j].prefetch_rows = distance
+
+    # one job, and a thread to spare: the rows are gathered in a second thread
+    # (Pipeline), for X large enough to gain from it
+    cdef Pipeline pipeline
+    cdef Py_ssize_t x_bytes = X_data.shape[0] * sizeof(floating) + (
+        X_indices.shape[0] * sizeof(index_t) if sparse else 0)
+    cdef bint pipelined = (HAVE_ATOMICS and n_jobs == 1 and run.n_threads >= 2
+                           and x_bytes >= PIPELINE_MIN_BYTES)
+    cdef Py_ssize_t row_values = 1, value_bytes = sizeof(floating) + (
+        sizeof(index_t) if sparse else 0)
+    pipeline.prefetch_rows = distance
+    pipeline.block_rows = pipeline.slot_values = 1
+    if pipelined:
+        # a slot holds block_rows of the longest rows
+        row_values = d if not sparse else max(1, int(np.diff(np.asarray(X_indptr)).max()))
+        pipeline.block_rows = max(1, BLOCK_BYTES // (row_values * value_bytes))
+        pipeline.slot_values = pipeline.block_rows * row_values
+        # (CSR rows far longer than the others would make the slots as large as X)
+        pipelined = SLOTS * pipeline.slot_values * value_bytes <= x_bytes // 4
+    block_values = np.empty(SLOTS * pipeline.slot_values if pipelined else 1,
+                            dtype=y_array.dtype)
+    index_dtype = np.asarray(X_indices).dtype
+    cdef index_t[::1] block_indices = np.empty(
+        SLOTS * pipeline.slot_values if pipelined and sparse else 1, dtype=index_dtype)
+    cdef index_t[::1] block_indptr = np.empty(
+        SLOTS * (pipeline.block_rows + 1) if pipelined and sparse else 1, dtype=index_dtype)
+    cdef floating[::1] block_values_view = block_values
+    cdef Py_ssize_t[::1] identity = np.arange(pipeline.block_rows if pipelined else 1,
+                                              dtype=np.intp)
+    if pipelined:
+        pipeline.values = &block_values_view[0]
+        pipeline.indices = &block_indices[0] if sparse else NULL
+        pipeline.indptr = &block_indptr[0] if sparse else NULL
+
+    cdef _Models state = _Models(fit, leads, model_of, keys, job_models, run, n_classes)
+    for epoch in range(max_iter):
+        with nogil:
+            for k in range(K):
+                outs[k].sumloss = 0.0
+                outs[k].objective = 0.0
+                # (the per-coordinate schedules need them at the epoch's end only)
+                if outs[k].active and not outs[k].s.per_coordinate:
+                    _exact_norms(&coef[k, 0], d, NULL, &outs[k])
+            if shuffle:
+                _shuffle(&order[0], n_all, seed)
+            n_rows = n_all
+            if holdout:
+                n_rows = _training_rows(&order[0], n_all, &validation_mask[0], rows)
+            _gather(rows, n_rows, &y[0], &y_in_order[0])
+            if not unit_weights:
+                _gather(rows, n_rows, &sample_weight[0], &sw_in_order[0])
+            for j in range(n_jobs):
+                jobs[j].n_rows = n_rows
+                jobs[j].t0 = state.t_of[jobs[j].models[0]]
+            if pipelined:
+                pipeline.order = rows
+                pipeline.n_rows = n_rows
+                pipeline.n_blocks = (n_rows + pipeline.block_rows - 1) // pipeline.block_rows
+                pipeline.consumed = pipeline.stop = 0
+                for j in range(SLOTS):
+                    pipeline.ready[j] = 0
+                with parallel(num_threads=2):
+                    if threadid() == 0:
+                        if _team_size() < 2:
+                            # (no second thread after all: the plain epoch)
+                            learned[0] = _job_epoch(&jobs[0], <floating*>NULL,
+                                                    <index_t*>NULL)
+                        else:
+                            learned[0] = _pipelined_epoch(
+                                &jobs[0], &pipeline, &identity[0], <floating*>NULL,
+                                <index_t*>NULL)
+                    else:
+                        _gather_blocks(&pipeline, &X_data[0], ind_ptr, indptr_ptr,
+                                       sparse, d)
+            elif n_jobs == 1:
+                learned[0] = _job_epoch(&jobs[0], <floating*>NULL, <index_t*>NULL)
+            else:
+                for j in prange(n_jobs, num_threads=n_team, schedule="static",
+                                chunksize=1):
+                    learned[j] = _job_epoch(&jobs[j], <floating*>NULL, <index_t*>NULL)
+        for j in range(n_jobs):
+            if learned[j] < 0 and learned[j] != NOT_RUN:
+                raise ValueError(
+                    "The SGD engine has no loss kernel with the code %d%s." % (
+                        jobs[j].kernel, "" if learned[j] == UNKNOWN_LOSS else
+                        " for %s outputs" % ("multi-class" if jobs[j].multiclass
+                                             else "single")))
+        if interrupted:
+            _raise_pending()
+        if _check_signals() != 0:
+            _raise_pending()
+        if not _end_epoch(state, epoch, learned, coef, average_coef):
+            break
+    cdef double[::1] intercept = arrays.intercept
+    cdef double[::1] average_intercept = arrays.average_intercept
+    _write_back(state, epoch, coef, average_coef, intercept, average_intercept,
+                arrays.step_state)
+    return state.result(epoch)
+
+
+def fit_epochs(models, data, arrays, run):
+    """Run up to `run.max_iter` epochs of SGD for a list of models over the same rows
+    in the same order.
 
     Parameters
     ----------
-    kernel, epsilon, quantile, power : the loss's kernel code
-        (sklloss.losses._kernels.LossCode) and its parameter record (LossParams'
-        fields), as a loss of sklloss.losses declares them (``loss.kernel``,
-        ``loss.kernel_params()``).
-    multiclass : the loss is multi-class (``loss.is_multiclass``): then the K outputs
-        are the classes of one model, updated together at every row (the multinomial
-        loss: the categorical cross-entropy of their softmax); y holds class numbers
-        0..K-1, a row of class y weighs weight_pos[y], and the outputs stop together on
-        their summed objective (or on scores[0]). It runs in one thread.
-    classification : y holds class codes (see `fit_epochs`).
-    penalty, learning_rate : codes of PENALTIES / LEARNING_RATES.
-    alpha, l1_ratio, eta0, power_t, fit_intercept : as in scikit-learn's SGD.
-    average : sample count at which averaging starts (0: no averaging).
-    tol, n_iter_no_change : the stopping rule (tol = -inf: never stop early).
-    shuffle : shuffle the rows before each epoch.
-    verbose : print a line per epoch when > 0.
-    one_class : the one-class SVM (scikit-learn's SGDOneClassSVM, alpha = nu): one
-        binary output, every row of the positive class, whose intercept b = 1 - offset
-        is penalised by alpha b: the objective adds alpha b at each row, and b takes
-        the step -eta alpha at each row besides the loss's.
-    """
-    cdef Settings s
-    cdef int kernel
-    cdef LossParams params
-    cdef bint multiclass
-    cdef double tol
-    cdef Py_ssize_t n_iter_no_change
-    cdef bint shuffle
-    cdef int verbose
+    models : sequence of ModelSettings, one per model. Model m's outputs follow model
+        m - 1's in `arrays`: `data.n_classes` of them for a multi-class loss, else
+        one (the K outputs of a one-vs-rest problem are K models).
+    data : TrainingData.
+    arrays : ModelArrays of the K outputs.
+    run : RunSettings.
 
-    def __init__(self, int kernel, double epsilon, double quantile, double power,
-                 bint multiclass, bint classification, int penalty, double alpha,
-                 double l1_ratio, int learning_rate, double eta0, double power_t,
-                 bint fit_intercept, double average, double tol,
-                 Py_ssize_t n_iter_no_change, bint shuffle, int verbose,
-                 bint one_class=False):
-        cdef double typw, initial_eta0, g
-        cdef int heuristic_kernel
-        self.kernel = kernel
-        self.params.epsilon = epsilon
-        self.params.quantile = quantile
-        self.params.power = power
-        self.multiclass = multiclass
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.shuffle = shuffle
-        self.verbose = verbose
-        self.s.penalty = penalty
-        self.s.alpha = alpha
-        self.s.l1_ratio = 0.0 if penalty == L2 else (1.0 if penalty == L1 else l1_ratio)
-        self.s.learning_rate = learning_rate
-        self.s.eta0 = eta0
-        self.s.base_step = eta0 * (
-            BASE_STEP_PER_ETA0["adagrad"] if learning_rate == ADAGRAD
-            else BASE_STEP_PER_ETA0["normalized_adagrad"] if learning_rate == NORMALIZED_ADAGRAD
-            else 0.0)
-        self.s.l1_strength = alpha * self.s.l1_ratio if penalty != 0 else 0.0
-        self.s.l2_strength = alpha * (1.0 - self.s.l1_ratio) if penalty != 0 else 0.0
-        self.s.power_t = power_t
-        self.s.fit_intercept = fit_intercept
-        self.s.average = average
-        self.s.classification = classification
-        if one_class and (multiclass or not classification or learning_rate >= PA1):
-            raise ValueError("The one-class problem is a binary one of steps 'constant', "
-                             "'optimal', 'invscaling' or 'adaptive'.")
-        self.s.one_class = one_class
-        self.s.optimal_init = 0.0
-        if learning_rate == OPTIMAL:
-            # scikit-learn's heuristic: eta at the first sample is typw / max(1, dloss)
-            typw = sqrt(1.0 / sqrt(alpha))
-            # (a multi-class model's heuristic is that of two classes: for the
-            # multinomial loss, the logistic loss)
-            heuristic_kernel = LOG_LOSS if kernel == MULTINOMIAL_LOG_LOSS else kernel
-            if grad_by_code(heuristic_kernel, &self.params, 1.0, -typw, &g) != 0:
-                raise ValueError(f"The SGD engine has no element-wise loss kernel with "
-                                 f"the code {heuristic_kernel}.")
-            initial_eta0 = typw / max(1.0, g)
-            self.s.optimal_init = 1.0 / (initial_eta0 * alpha)
-
-
-def fit_epochs(EngineSettings settings,
-               floating[:, ::1] coef, double[::1] intercept,
-               floating[:, ::1] average_coef, double[::1] average_intercept,
-               const floating[::1] X_data, const index_t[::1] X_indices,
-               const index_t[::1] X_indptr, bint sparse, Py_ssize_t n_features,
-               const floating[::1] y, const floating[::1] sample_weight,
-               const double[::1] pos_label, const double[::1] weight_pos,
-               const double[::1] weight_neg, const unsigned char[::1] validation_mask,
-               Py_ssize_t max_iter, uint32_t seed, double t, double intercept_decay,
-               object validation_score=None, int n_threads=1, object step_state=None,
-               double step_scale=1.0):
-    """Run up to `max_iter` epochs of SGD for K = coef.shape[0] linear outputs.
-
-    Parameters
-    ----------
-    settings : the fit's EngineSettings.
-    coef : (K, d) array, updated in place; intercept : (K,) float64, idem.
-    average_coef, average_intercept : (K, d) and (K,) running averages, updated in
-        place; shape (0, d) and (0,) when not averaging.
-    X_data, X_indices, X_indptr, sparse : a dense matrix as X.ravel() (indices and
-        indptr empty), or a CSR matrix's three arrays.
-    y : targets, or class codes when the settings say `classification` (then output
-        k's target is +1 where y == pos_label[k] and -1 elsewhere, and
-        passive-aggressive steps follow the sign of that target rather than of the
-        residual).
-    sample_weight : per-row weights; weight_pos / weight_neg : per output, the weight
-        of the rows of its positive class and of the others (a multi-class loss: the
-        K class weights, and weight_neg unused).
-    validation_mask : None, or 1 for the rows held out for validation (not learned
-        from).
-    seed : seed of scikit-learn's shuffle, which this engine reproduces; the rows are
-        visited in the order it gives np.arange(n_rows).
-    t : the time step of the first sample (1 for a fresh model).
-    intercept_decay : factor of the intercept's steps (scikit-learn's 0.01 for CSR).
-    step_scale : factor of the learning rate (of every schedule but the per-coordinate
-        ones): the loss's ``step_scale`` (1 but for the log-link losses).
-    validation_score : None, or callable(v (K, d), intercept (K,), wscale (K,)) -> K
-        scores (greater is better), called after every epoch; it replaces the training
-        objective as the stopping criterion. The weights are wscale[k] * v[k]; v
-        alone is what scikit-learn scores.
-    n_threads : threads over which the K outputs are split.
-    step_state : for the per-coordinate schedules ('adagrad', 'normalized_adagrad'),
-        the tuple (root, inv_scale, sums) of float64 arrays updated in place: (K, d)
-        roots of the sums of squared gradients, (K, d) inverse feature scales 1 / s_j
-        (inf: not seen yet; 'normalized_adagrad' only, else any array), and (K, 3) per
-        output: the root of the intercept's sum of squared gradients, the rows' summed
-        weight T and their summed normalised squared norms N ('normalized_adagrad').
-        Fresh: zeros, inf.
+    The models are fitted in passes over the rows: one per loss and kind of row loop
+    (per-coordinate, PA-I, the others), each split into run.n_threads threads by its
+    models; every pass reads the rows in the same order, so a model's result does not
+    depend on the others, nor on the number of threads.
 
     Returns
     -------
-    dict with "status" (OK or DIVERGED), "epoch" (epochs run), "n_iter" (epochs each
-    output learned), "t" (time step after the last sample), "objective_curve" (per
-    epoch, the K mean objectives: mean loss of the rows, each at the weights before
-    its step, plus the mean penalty; a softmax model's loss is in output 0) and
-    "score_curve" (per epoch, the K scores).
+    dict with "status" (OK, or DIVERGED when some model diverged), "epoch" (epochs
+    run), "n_iter" (per output, the epochs it learned), "diverged" (per output, the
+    epoch it diverged in, 0 if none), "t" (per output, the time step after its last
+    sample), "objective_curve" (per epoch, the K mean objectives: mean loss of the
+    rows, each at the weights before its step, plus the mean penalty; a softmax
+    model's loss is in its first output) and "score_curve" (per epoch, the K scores).
     """
-    cdef Settings s = settings.s
-    cdef Py_ssize_t n_rows = y.shape[0]
-    s.intercept_decay = intercept_decay
-    if not step_scale > 0.0 or step_scale == INFINITY:
-        raise ValueError(f"step_scale must be a finite number > 0; got {step_scale}.")
-    s.step_scale = step_scale
-    s.wscale_threshold = 1e-6 if floating is float else 1e-9
-    s.float_max = FLT_MAX if floating is float else DBL_MAX
-    if settings.multiclass and (coef.shape[0] < 2 or weight_pos.shape[0] != coef.shape[0]):
-        raise ValueError("A multi-class loss needs K >= 2 outputs and K class weights.")
-    if n_rows == 0 or (validation_mask is not None
-                       and validation_mask.shape[0] != n_rows):
+    return _fit(tuple(models), data, arrays, run, arrays.coef, data.X_indices)
+
+
+cdef Py_ssize_t _outputs_of(ModelSettings settings, Py_ssize_t n_classes):
+    return n_classes if settings.s.multiclass else 1
+
+
+def _fit(tuple models, data, arrays, run, floating[:, ::1] coef,
+         const index_t[::1] X_indices):
+    cdef Py_ssize_t K = coef.shape[0], d = data.n_features, n_models = len(models)
+    cdef Py_ssize_t n_classes = data.n_classes, n_rows, k, m, width
+    cdef const floating[::1] X_data = data.X_data
+    cdef const index_t[::1] X_indptr = data.X_indptr
+    cdef const floating[::1] y = data.y
+    cdef const floating[::1] sample_weight = data.sample_weight
+    cdef const unsigned char[::1] validation_mask = data.validation_mask
+    cdef floating[:, ::1] average_coef = arrays.average_coef
+    cdef double[::1] intercept = arrays.intercept
+    cdef double[::1] average_intercept = arrays.average_intercept
+    cdef const double[::1] weight_pos = arrays.weight_pos
+    cdef double step_scale
+    cdef ModelSettings settings
+    n_rows = y.shape[0]
+    if n_models == 0:
+        raise ValueError("The SGD engine needs at least one model.")
+    leads = np.empty(n_models, dtype=np.intp)
+    k = 0
+    for m in range(n_models):
+        settings = models[m]
+        if settings.s.multiclass and (n_classes < 2 or weight_pos.shape[0] != K):
+            raise ValueError("A multi-class loss needs K >= 2 outputs and K class weights.")
+        leads[m] = k
+        k += _outputs_of(settings, n_classes)
+    if k != K or weight_pos.shape[0] != K or arrays.pos_label.shape[0] != K \
+            or arrays.weight_neg.shape[0] != K or intercept.shape[0] != K:
+        raise ValueError(f"The models have {k} outputs; coef, intercept and the class "
+                         f"arrays have {K}, {intercept.shape[0]} and "
+                         f"{weight_pos.shape[0]} rows.")
+    if n_rows == 0 or (validation_mask is not None and validation_mask.shape[0] != n_rows):
         raise ValueError("The SGD engine needs rows to learn from and one mask entry "
                          "per row.")
-    cdef Py_ssize_t[::1] order = np.arange(n_rows, dtype=np.intp)
-    return _run(settings, &s, coef, intercept, average_coef, average_intercept, X_data,
-                X_indices, X_indptr, sparse, n_features, y, sample_weight, pos_label,
-                weight_pos, weight_neg, order, validation_mask, max_iter, seed, t,
-                validation_score, n_threads, step_state)
+    step_scales = (np.ones(K) if arrays.step_scale is None
+                   else np.asarray(arrays.step_scale, dtype=np.float64).reshape(-1))
+    if step_scales.shape[0] != K or not np.all((step_scales > 0) & np.isfinite(step_scales)):
+        raise ValueError(f"step_scale must be K = {K} finite numbers > 0; got "
+                         f"{arrays.step_scale}.")
+    cdef _Run fit = _Run()
+    fit.keep = []
+    fit.settings = <Settings*>malloc(n_models * sizeof(Settings))
+    fit.outs = <Output*>malloc(K * sizeof(Output))
+    if fit.settings == NULL or fit.outs == NULL:
+        raise MemoryError()
+    for m in range(n_models):
+        settings = models[m]
+        fit.settings[m] = settings.s
+        if settings.s.one_class and not data.classification:
+            raise ValueError("The one-class problem is a binary one of steps 'constant', "
+                             "'optimal', 'invscaling' or 'adaptive'.")
+        # the fit's part of the record
+        fit.settings[m].classification = data.classification
+        fit.settings[m].intercept_decay = run.intercept_decay
+        fit.settings[m].step_scale = step_scales[leads[m]]
+        fit.settings[m].wscale_threshold = 1e-6 if floating is float else 1e-9
+        fit.settings[m].float_max = FLT_MAX if floating is float else DBL_MAX
+    model_of = np.repeat(np.arange(n_models), [_outputs_of(models[m], n_classes)
+                                                for m in range(n_models)])
+    cdef bint sparse = data.sparse
+    cdef double t = run.t
+    _start_outputs(fit, model_of, coef, average_coef, intercept, average_intercept,
+                   arrays.step_state, sparse, t)
+    return _epochs(fit, models, leads, model_of, data, arrays, run, coef, X_data,
+                   X_indices, X_indptr, y, sample_weight, validation_mask)
 
 
 def read_rows(const floating[::1] X_data, const index_t[::1] X_indices,

@@ -12,7 +12,6 @@ from libc.stdint cimport uint32_t
 from libc.string cimport memcpy
 
 from sklloss.losses._kernels cimport MultinomialLogLoss, loss_t
-from sklloss.linear_model._adaptive cimport Coordinates
 from sklloss.linear_model._rows cimport (
     _dot,
     _dot_sq,
@@ -22,9 +21,9 @@ from sklloss.linear_model._rows cimport (
     _sum,
     index_t,
 )
-from sklloss.linear_model._settings cimport ADAGRAD, PA1, Settings
-from sklloss.linear_model._steps cimport _shifted, _step, _step_multinomial
-from sklloss.linear_model._weights cimport Output
+from sklloss.linear_model._settings cimport Settings
+from sklloss.linear_model._steps cimport _step, _step_multinomial
+from sklloss.linear_model._weights cimport Coordinates, Output
 
 cdef extern from "Python.h":
     # Declared without an exception clause: the caller decides what to do.
@@ -96,15 +95,22 @@ cdef enum:
 
 
 ctypedef struct Epoch:
-    const Settings* s
-    Output* outs                # the K outputs' weight state
-    Py_ssize_t k_begin          # the outputs this epoch updates: k_begin..k_end-1
-    Py_ssize_t k_end
-    bint multiclass             # the outputs are one multi-class loss's (all K)
-    void* coef                  # (K, d) weights v, of the float type of X
+    # A pass: the models that one thread updates on the epoch's rows, all of one loss
+    # (`_epoch` is compiled per loss) and one kind of row loop (the flags below).
+    int kernel                  # the loss's code (sklloss.losses._kernels.LossCode)
+    Output* outs                # every output's weight state (Output.s: its settings)
+    const Py_ssize_t* models    # the first output of each model the pass updates
+    Py_ssize_t n_models
+    Py_ssize_t width            # outputs per model: K for a multi-class loss, else 1
+    bint multiclass             # the models are a multi-class loss's (K outputs each)
+    bint per_coordinate         # the models' schedules are per-coordinate
+    bint skips_zero_rows        # PA-I: rows with x = 0 are skipped
+    bint classification         # y holds class codes (output k's positive: pos_label[k])
+    void* coef                  # (K, d) weights v of all the outputs, X's float type
     void* avg_coef              # (K, d) running averages, or NULL
     void* q                     # (K, d) applied L1 penalties, or NULL
-    Coordinates coordinates     # (K, d) per-coordinate state (_adaptive.pxd), or NULLs
+    double* buffer              # the thread's buffer for sparse rows of per-coordinate
+                                # schedules (Coordinates.buffer), or NULL
     Py_ssize_t d
     const void* X_data          # X.ravel(), or a CSR matrix's data
     const void* X_indices       # a CSR matrix's indices (NULL: dense)
@@ -119,8 +125,8 @@ ctypedef struct Epoch:
     const Py_ssize_t* order     # the rows to visit, in order
     Py_ssize_t n_rows
     double t0                   # the time step of the first row
-    bint check_signals          # look for Ctrl-C (the main thread's first group)
-    int* interrupted            # set to 1 when a signal arrived (shared by groups)
+    bint check_signals          # look for Ctrl-C (passes of the main thread)
+    int* interrupted            # set to 1 when a signal arrived (shared by passes)
     double* scratch             # 3 K doubles for a multi-class loss, else NULL
     Py_ssize_t prefetch_rows    # rows prefetched ahead (_prefetch_rows)
     Py_ssize_t* work            # the work done since signals were last looked at
@@ -298,21 +304,22 @@ cdef inline int _check_signals() noexcept with gil:
 
 cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* precision,
                               const index_t* index_type) noexcept nogil:
-    """One pass over the rows `e.order[0:e.n_rows]` for outputs e.k_begin..e.k_end-1,
-    in the float type of `precision` and the index type of `index_type` (NULL
-    pointers that select the specialisation).
+    """One pass over the rows `e.order[0:e.n_rows]` for the models e.models, in the
+    float type of `precision` and the index type of `index_type` (NULL pointers that
+    select the specialisation). Every model of the pass has the loss `loss` (its own
+    parameters: Output.s.params); each has its own settings and state.
 
-    A multi-class loss (MultinomialLogLoss) trains the outputs 0..k_end-1 together, as
-    the classes of one model: y holds class numbers, a row of class y weighs
-    weight_pos[y] (the weight of output y's positive class), and e.scratch holds 3 K
-    doubles.
+    A multi-class loss (MultinomialLogLoss) trains a model's e.width outputs
+    together, as the classes of one model: y holds class numbers, a row of class y
+    weighs weight_pos[k + y] (the weight of output k + y's positive class, k the
+    model's first output), and e.scratch holds 3 K doubles.
 
     Returns the number of rows learned from (all but PA-I's zero rows); the time step
     t advances with them only, as in scikit-learn.
     """
-    cdef const Settings* s = e.s
     cdef Output* outs = e.outs
-    cdef Py_ssize_t k_begin = e.k_begin, k_end = e.k_end, d = e.d, n_rows = e.n_rows
+    cdef const Py_ssize_t* models = e.models
+    cdef Py_ssize_t n_models = e.n_models, width = e.width, d = e.d, n_rows = e.n_rows
     cdef floating* coef = <floating*>e.coef
     cdef floating* avg_coef = <floating*>e.avg_coef
     cdef floating* q = <floating*>e.q
@@ -330,12 +337,16 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
     cdef bint check_signals = e.check_signals
     cdef int* interrupted = e.interrupted
     cdef double* scratch = e.scratch
-    cdef Py_ssize_t r, i, k, nnz, yi, learned = 0
+    cdef bint per_coordinate = e.per_coordinate
+    cdef bint skips_zero_rows = e.skips_zero_rows
+    cdef bint classification = e.classification
+    cdef Py_ssize_t r, i, m, k, nnz, yi, learned = 0
     cdef const floating* x
     cdef const index_t* idx = NULL
     cdef double xsq, yk, cw, t, dot, y_r, sw_r
-    cdef bint per_coordinate = s.learning_rate >= ADAGRAD
     cdef Output* o
+    cdef const Settings* s
+    cdef Coordinates c
     cdef floating* aw = NULL
     cdef floating* qk = NULL
     cdef Py_ssize_t work = e.work[0]
@@ -344,7 +355,8 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
     # cost more than they save, and so do a long row's, whose weights' misses
     # overlap each other anyway; measured at 300 non-zeros: 18% of the epoch in
     # those prefetches)
-    cdef bint prefetch_weights = (k_end - k_begin == 1 and loss_t is not MultinomialLogLoss
+    cdef bint prefetch_weights = (n_models == 1 and width == 1
+                                  and loss_t is not MultinomialLogLoss
                                   and e.prefetch_rows > PREFETCH_MIN_ROWS)
     for r in range(n_rows):
         if work >= SIGNAL_CHECK_WORK:
@@ -359,7 +371,7 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
         if sparse and prefetch_weights and r + half_distance < n_rows:
             # a CSR row's weights are at random places in w too: prefetch them for a
             # row nearer ahead, whose indices have arrived by now
-            _prefetch_weights(coef + k_begin * d, X_indices, X_indptr,
+            _prefetch_weights(coef + models[0] * d, X_indices, X_indptr,
                               order[r + half_distance])
         y_r = y[r]
         sw_r = 1.0 if sw == NULL else sw[r]
@@ -378,26 +390,33 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
         xsq = -1.0
         if per_coordinate:
             xsq = 0.0
-        elif s.learning_rate == PA1 or loss_t is MultinomialLogLoss:
+        elif skips_zero_rows or loss_t is MultinomialLogLoss:
             xsq = _sqnorm(x, nnz)
-        work += ROW_COST + nnz * (k_end - k_begin)
-        if s.learning_rate == PA1 and xsq == 0.0:
+        work += ROW_COST + nnz * n_models * width
+        if skips_zero_rows and xsq == 0.0:
             # scikit-learn skips a zero row entirely under PA-I (t does not advance)
             continue
         t = t0 + learned
         learned += 1
-        if loss_t is MultinomialLogLoss:
-            yi = <Py_ssize_t>y_r
-            _step_multinomial(s, outs, k_end, coef, avg_coef, q, e.coordinates, d, x,
-                              idx if sparse else <const index_t*>NULL, nnz, xsq, yi,
-                              weight_pos[yi] * sw_r, t, scratch, scratch + k_end,
-                              scratch + 2 * k_end)
-        else:
-            for k in range(k_begin, k_end):
-                o = &outs[k]
-                if not o.active:
-                    continue
-                if s.classification:
+        for m in range(n_models):
+            k = models[m]
+            o = &outs[k]
+            if not o.active:
+                continue
+            s = o.s
+            loss.params = s.params
+            aw = avg_coef + k * d if avg_coef != NULL and s.average > 0 else NULL
+            qk = q + k * d if q != NULL and s.tracks_l1 and not s.per_coordinate else NULL
+            c = o.coordinates
+            c.buffer = e.buffer
+            if loss_t is MultinomialLogLoss:
+                yi = <Py_ssize_t>y_r
+                _step_multinomial(s, o, width, coef + k * d, aw, qk, c, d, x,
+                                  idx if sparse else <const index_t*>NULL, nnz, xsq, yi,
+                                  weight_pos[k + yi] * sw_r, t, scratch, scratch + width,
+                                  scratch + 2 * width)
+            else:
+                if classification:
                     if y_r == pos_label[k]:
                         yk = 1.0
                         cw = weight_pos[k]
@@ -407,21 +426,15 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
                 else:
                     yk = y_r
                     cw = 1.0
-                if avg_coef != NULL:
-                    aw = avg_coef + k * d
-                if q != NULL:
-                    qk = q + k * d
                 if per_coordinate:
                     dot = 0.0
                 elif xsq < 0.0:
                     dot = _dot_sq(coef + k * d, x, idx if sparse else <const index_t*>NULL,
                                   nnz, &xsq)
                 else:
-                    dot = _dot(coef + k * d, x, idx if sparse else <const index_t*>NULL,
-                               nnz)
-                _step(loss, s, o, coef + k * d, aw, qk, _shifted(e.coordinates, k * d), d, x,
-                      idx if sparse else <const index_t*>NULL, nnz, xsq, dot, yk, cw,
-                      sw_r, t)
+                    dot = _dot(coef + k * d, x, idx if sparse else <const index_t*>NULL, nnz)
+                _step(loss, s, o, coef + k * d, aw, qk, c, d, x,
+                      idx if sparse else <const index_t*>NULL, nnz, xsq, dot, yk, cw, sw_r, t)
     e.work[0] = work
     return learned
 

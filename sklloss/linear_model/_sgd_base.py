@@ -252,17 +252,20 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         plan = _Plan(key, derived)
         plan.loss = (self.loss if isinstance(self.loss, BaseLoss)
                      else _named_loss(*loss_key))
-        plan.settings = _engine_settings(
-            int(plan.loss.kernel), *plan.loss._kernel_record(),
-            plan.loss.is_multiclass, self._is_classifier or self._one_class,
-            _engine.PENALTIES["none" if self.penalty is None else str(self.penalty).lower()],
-            float(self._engine_alpha()),
-            0.0 if self.l1_ratio is None else float(self.l1_ratio),
-            _engine.LEARNING_RATES[self.learning_rate], float(self.eta0),
-            float(self.power_t), bool(self.fit_intercept), float(int(self.average)),
-            -np.inf if self.tol is None else float(self.tol),
-            min(int(self.n_iter_no_change), MAX_INTP), bool(self.shuffle),
-            int(self.verbose > 0), self._one_class)
+        epsilon, quantile, power = plan.loss._kernel_record()
+        plan.settings = _model_settings(
+            kernel=int(plan.loss.kernel), epsilon=epsilon, quantile=quantile,
+            power=power, multiclass=plan.loss.is_multiclass,
+            penalty=_engine.PENALTIES["none" if self.penalty is None
+                                      else str(self.penalty).lower()],
+            alpha=float(self._engine_alpha()),
+            l1_ratio=0.0 if self.l1_ratio is None else float(self.l1_ratio),
+            learning_rate=_engine.LEARNING_RATES[self.learning_rate],
+            eta0=float(self.eta0), power_t=float(self.power_t),
+            fit_intercept=bool(self.fit_intercept), average=float(int(self.average)),
+            tol=-np.inf if self.tol is None else float(self.tol),
+            n_iter_no_change=min(int(self.n_iter_no_change), MAX_INTP),
+            one_class=self._one_class)
         _PLANS[self] = plan
         return plan
 
@@ -415,16 +418,26 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             intercept_decay = 1.0
         step_state = self._step_state_to_run(coef.shape, keep_step_state)
         result = _engine.fit_epochs(
-            plan.settings, coef, intercept, average_coef, average_intercept,
-            X_data, X_indices, X_indptr, sparse, X.shape[1],
-            np.ascontiguousarray(y_engine, dtype=dtype),
-            np.ascontiguousarray(sample_weight, dtype=dtype),
-            pos_label, weight_pos, weight_neg,
-            validation_mask.view(np.uint8) if validation_score is not None else None,
-            min(int(max_iter), MAX_INTP), seed, float(t), intercept_decay,
-            validation_score, n_threads=n_threads,
-            step_state=None if step_state is None else step_state[1:],
-            step_scale=step_scale,
+            (plan.settings,) if plan.loss.is_multiclass else (plan.settings,) * coef.shape[0],
+            _engine.TrainingData(
+                X_data=X_data, X_indices=X_indices, X_indptr=X_indptr, sparse=sparse,
+                n_features=X.shape[1], y=np.ascontiguousarray(y_engine, dtype=dtype),
+                sample_weight=np.ascontiguousarray(sample_weight, dtype=dtype),
+                classification=self._is_classifier or self._one_class,
+                n_classes=coef.shape[0] if plan.loss.is_multiclass else 0,
+                validation_mask=(validation_mask.view(np.uint8)
+                                 if validation_score is not None else None)),
+            _engine.ModelArrays(
+                coef=coef, intercept=intercept, average_coef=average_coef,
+                average_intercept=average_intercept, pos_label=pos_label,
+                weight_pos=weight_pos, weight_neg=weight_neg,
+                step_scale=None if step_scale == 1.0 else np.full(coef.shape[0], step_scale),
+                step_state=None if step_state is None else step_state[1:]),
+            _engine.RunSettings(
+                max_iter=min(int(max_iter), MAX_INTP), seed=seed, t=float(t),
+                intercept_decay=intercept_decay, shuffle=bool(self.shuffle),
+                verbose=int(self.verbose > 0), n_threads=n_threads,
+                validation_score=validation_score),
         )
         if result["status"] == _engine.DIVERGED:
             raise ValueError(
@@ -680,10 +693,10 @@ def _named_loss(name, epsilon):
 
 
 @functools.lru_cache(maxsize=256)
-def _engine_settings(*settings):
-    """The engine's settings record (immutable, so shared by every estimator that has
-    the same hyperparameters)."""
-    return _engine.EngineSettings(*settings)
+def _model_settings(**settings):
+    """The engine's settings record of a model (immutable, so shared by every
+    estimator that has the same hyperparameters)."""
+    return _engine.ModelSettings(**settings)
 
 
 def is_plain_dense(X, n_features, check_finite=True):

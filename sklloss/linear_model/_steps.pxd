@@ -15,13 +15,11 @@ from sklloss.losses._kernels cimport (
 )
 from sklloss.linear_model._rows cimport _dot, index_t
 from sklloss.linear_model._adaptive cimport (
-    Coordinates,
     _adaptive_apply,
     _adaptive_raw,
     _count_row,
 )
 from sklloss.linear_model._settings cimport (
-    ADAGRAD,
     INVSCALING,
     NORMALIZED_ADAGRAD,
     NO_PENALTY,
@@ -30,7 +28,7 @@ from sklloss.linear_model._settings cimport (
     PA2,
     Settings,
 )
-from sklloss.linear_model._weights cimport Output, _apply
+from sklloss.linear_model._weights cimport Coordinates, Output, _apply
 
 
 cdef inline double _clip_dloss(double dloss) noexcept nogil:
@@ -106,7 +104,7 @@ cdef inline double _penalty(const Settings* s, const Output* o) noexcept nogil:
 cdef inline void _add_penalty(const Settings* s, Output* o) noexcept nogil:
     """Adds the penalty of the weights before the step to the objective (after the
     loss, in scikit-learn's order, so that the sums round alike)."""
-    if s.learning_rate != PA1 and s.learning_rate != PA2 and s.penalty != NO_PENALTY:
+    if not s.passive_aggressive and s.penalty != NO_PENALTY:
         o.objective += _penalty(s, o)
 
 
@@ -120,7 +118,7 @@ cdef inline void _step(loss_t loss, const Settings* s, Output* o,
     per-coordinate schedules, which compute their own."""
     cdef double p_lin, p, eta, value, dloss, update, row_norm
 
-    if s.learning_rate >= ADAGRAD:
+    if s.per_coordinate:
         p = _in_range(s, o, _adaptive_raw(s, o, w, aw, c, x, idx, nnz, t, &row_norm)
                       + o.intercept)
         value = loss_grad_of(loss, yk, p, &dloss)
@@ -176,7 +174,7 @@ cdef inline void _step_multinomial(const Settings* s, Output* outs, Py_ssize_t K
     cdef Py_ssize_t k
     cdef double eta = _eta(s, &outs[0], t)
     cdef double loss
-    if s.learning_rate >= ADAGRAD:
+    if s.per_coordinate:
         for k in range(K):
             # (p_lin[k]: the row's normalised norm, the same for every output)
             raw[k] = _in_range(s, &outs[k], _adaptive_raw(

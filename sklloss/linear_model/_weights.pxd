@@ -6,17 +6,27 @@
 # the running average as (aw + avg_a v) / avg_b, so that a sparse row updates it in
 # O(nnz) (same reference). L1 is the truncated gradient with the cumulative penalty u
 # and the applied penalty q of Tsuruoka, Tsujii and Ananiadou (ACL 2009). The
-# per-coordinate schedules (_adaptive.pxd) keep wscale at 1 and their own state: the
-# (K, d) arrays of the Epoch record, and the per-output sums below.
+# per-coordinate schedules (_adaptive.pxd) keep wscale at 1 and their own state: rows
+# of (K, d) arrays (Coordinates), and the per-output sums below.
 
 from cython cimport floating
 from libc.math cimport fabs, isfinite
 
 from sklloss.linear_model._rows cimport _add, index_t
-from sklloss.linear_model._settings cimport ELASTICNET, L1, L2, Settings
+from sklloss.linear_model._settings cimport Settings
+
+
+ctypedef struct Coordinates:
+    # one output's per-coordinate state (_adaptive.pxd): rows of (K, d) float64 arrays
+    double* root            # r_j = sqrt(G_j), G_j the sum of squared (normalised) gradients
+    double* inv_scale       # normalized: 1 / s_j (inf for a feature not seen yet); else NULL
+    double* last            # sparse rows: the last row whose penalty w_j has had; else NULL
+    double* buffer          # sparse rows: 5 * (the longest row's nnz) doubles (a thread's)
 
 
 ctypedef struct Output:
+    const Settings* s       # its model's hyperparameters (shared by a model's outputs)
+    Coordinates coordinates # per-coordinate schedules: its rows of their state; else NULLs
     double wscale           # w = wscale * v
     double sq_norm          # ||w||^2, kept up to date for the objective
     double l1_norm          # ||w||_1, idem (only with an L1 part)
@@ -148,8 +158,8 @@ cdef inline void _apply(const Settings* s, Output* o, floating* w, floating* aw,
     """w += update * x (and b += update), after the L2 shrinkage; then the running
     average and the L1 truncation. p_lin is <w, x> before the step."""
     cdef double shrink, dl1, intercept_update
-    cdef bint track_l1 = s.penalty == L1 or s.penalty == ELASTICNET
-    if s.penalty >= L2:
+    cdef bint track_l1 = s.tracks_l1
+    if s.shrinks:
         # never scale to a negative value: a too large eta * alpha zeroes w instead
         shrink = 1.0 - (1.0 - s.l1_ratio) * eta * s.alpha
         if shrink < 0.0:
