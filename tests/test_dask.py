@@ -160,7 +160,7 @@ def test_n_jobs_none_is_one_thread_under_the_dask_backend(client, monkeypatch):
     real_engine = _engine.fit_epochs
 
     def spy(*args, **kwargs):
-        seen.append(kwargs.get("n_threads", args[-1]))  # (its last argument)
+        seen.append(args[3].n_threads)  # (its RunSettings)
         return real_engine(*args, **kwargs)
 
     monkeypatch.setattr(_engine, "fit_epochs", spy)

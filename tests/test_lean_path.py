@@ -44,7 +44,7 @@ def slow_path(monkeypatch):
             if hasattr(module, "integer_seed_shuffle_seed"):
                 m.setattr(module, "integer_seed_shuffle_seed", uncached_seed)
         m.setattr(_sgd_base, "_finite_copy", _sgd_base._finite_array)
-        m.setattr(_sgd_base, "_engine_settings", _sgd_base._engine_settings.__wrapped__)
+        m.setattr(_sgd_base, "_model_settings", _sgd_base._model_settings.__wrapped__)
         m.setattr(_sgd_base, "_PLANS", _Forgetful())
         m.setattr(_sgd_base, "_VALID_PARAMETERS", _Forgetful())
         yield

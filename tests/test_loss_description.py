@@ -169,25 +169,32 @@ def test_an_unknown_kernel_code_is_an_error_never_another_loss():
     with pytest.raises(ValueError, match="takes one raw prediction per sample; got 3"):
         _kernels.compute(int(_kernels.LossCode.HINGE), 0.0, 0.0, 0.0, y, np.zeros(9), 3,
                          None, np.empty(3), None, 1)
-    settings = dict(classification=False, penalty=2, alpha=1e-4, l1_ratio=0.0,
-                    eta0=0.01, power_t=0.25, fit_intercept=True, average=0.0, tol=-np.inf,
-                    n_iter_no_change=5, shuffle=False, verbose=0)
+    settings = dict(penalty=2, alpha=1e-4, l1_ratio=0.0, eta0=0.01, power_t=0.25,
+                    fit_intercept=True, average=0.0, tol=-np.inf, n_iter_no_change=5)
     # 'optimal' asks the kernel for its first step at once
     with pytest.raises(ValueError, match="no element-wise loss kernel with the code 99"):
-        _engine.EngineSettings(99, 0.0, 0.0, 0.0, False, learning_rate=2, **settings)
+        _engine.ModelSettings(kernel=99, learning_rate=2, **settings)
     for kernel, multiclass, message in [
             (99, False, "no loss kernel with the code 99"),
             (int(_kernels.LossCode.HINGE), True, "code 5 for multi-class outputs"),
             (int(_kernels.LossCode.MULTINOMIAL_LOG_LOSS), False, "for single outputs")]:
-        engine = _engine.EngineSettings(kernel, 0.0, 0.0, 0.0, multiclass,
-                                        learning_rate=1, **settings)
+        engine = _engine.ModelSettings(kernel=kernel, multiclass=multiclass,
+                                       learning_rate=1, **settings)
         K = 2 if multiclass else 1
         coef, intercept = np.zeros((K, 2)), np.zeros(K)
         with pytest.raises(ValueError, match=message):
-            _engine.fit_epochs(engine, coef, intercept, np.zeros((0, 2)), np.zeros(0),
-                               np.zeros(6), np.empty(0, np.int32), np.empty(0, np.int32),
-                               False, 2, np.zeros(3), np.ones(3), np.zeros(K), np.ones(K),
-                               np.ones(K), None, 2, 0, 1.0, 1.0)
+            _engine.fit_epochs(
+                [engine],
+                _engine.TrainingData(
+                    X_data=np.zeros(6), X_indices=np.empty(0, np.int32),
+                    X_indptr=np.empty(0, np.int32), sparse=False, n_features=2,
+                    y=np.zeros(3), sample_weight=np.ones(3), classification=False,
+                    n_classes=K if multiclass else 0),
+                _engine.ModelArrays(
+                    coef=coef, intercept=intercept, average_coef=np.zeros((0, 2)),
+                    average_intercept=np.zeros(0), pos_label=np.zeros(K),
+                    weight_pos=np.ones(K), weight_neg=np.ones(K)),
+                _engine.RunSettings(max_iter=2, seed=0))
         assert not coef.any()
 
 

@@ -683,7 +683,8 @@ cdef bint _end_epoch(_Models state, Py_ssize_t epoch, Py_ssize_t[::1] learned,
     for k in range(K):
         p = state.pass_of[state.model_of[k]]
         state.learned_of[k] = pass_learned.get(p, 0)
-        state.t_of[k] += state.learned_of[k]
+        if outs[k].active:  # (a stopped model's time stops with it)
+            state.t_of[k] += state.learned_of[k]
         s = outs[k].s
         if outs[k].active and s.per_coordinate:
             # the penalty the rows' absent coordinates have pending
