@@ -30,10 +30,16 @@ COMPILER_DIRECTIVES = {
     "initializedcheck": False,
 }
 
+# The C of the kernels is in header files next to their .pyx/.pxd files, included by
+# their path from the project's root (e.g. "sklloss/linear_model/_rows.h").
+ROOT = os.path.dirname(os.path.abspath(__file__))
 EXTENSIONS = [
-    Extension("sklloss.losses._kernels", ["sklloss/losses/_kernels.pyx"]),
-    Extension("sklloss.linear_model._engine", ["sklloss/linear_model/_engine.pyx"]),
-    Extension("sklloss.linear_model._checks", ["sklloss/linear_model/_checks.pyx"]),
+    Extension(name, [source], include_dirs=[ROOT])
+    for name, source in [
+        ("sklloss.losses._kernels", "sklloss/losses/_kernels.pyx"),
+        ("sklloss.linear_model._engine", "sklloss/linear_model/_engine.pyx"),
+        ("sklloss.linear_model._checks", "sklloss/linear_model/_checks.pyx"),
+    ]
 ]
 
 

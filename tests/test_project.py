@@ -164,6 +164,25 @@ def test_pxd_files_ship_with_the_installed_package():
     assert os.path.isfile(os.path.join(include, "sklloss", "losses", "_kernels.pxd"))
 
 
+def test_the_kernels_c_is_in_header_files():
+    """C is written in .h files (declared in the .pyx/.pxd files), not in Python string
+    literals; the one exception is the public _kernels.pxd, whose cimporters build
+    with Cython's include path only (a header would need a C include path too)."""
+    literals, headers = [], []
+    for directory, _, names in os.walk(os.path.join(ROOT, "sklloss")):
+        for name in names:
+            path = os.path.relpath(os.path.join(directory, name), ROOT)
+            if name.endswith((".pyx", ".pxd", ".pxi")) and name != "_kernels.pxd":
+                if "cdef extern from *" in _read(path):
+                    literals.append(path)
+                headers += re.findall(r'cdef extern from "(sklloss/[\w/]+\.h)"', _read(path))
+    assert literals == []
+    assert headers and all(os.path.isfile(os.path.join(ROOT, h)) for h in headers)
+    # and the installed package carries them, beside the .pxd files that name them
+    for header in headers:
+        assert os.path.isfile(os.path.join(sklloss.get_include(), header))
+
+
 def test_gradient_descent_example_reaches_scikit_learns_solution():
     import importlib.util
 

@@ -14,23 +14,7 @@ ctypedef fused index_t:
     int64_t
 
 
-cdef extern from *:
-    """
-    /* Sums in vector lanes (`omp simd reduction`, honoured with -fopenmp-simd): the
-       order of the additions does not matter here, only whether the sum is finite. */
-    static double sklloss_sum_d(const double *x, Py_ssize_t n) {
-        double s = 0.0;
-        #pragma omp simd reduction(+:s)
-        for (Py_ssize_t j = 0; j < n; j++) s += x[j];
-        return s;
-    }
-    static double sklloss_sum_f(const float *x, Py_ssize_t n) {
-        double s = 0.0;
-        #pragma omp simd reduction(+:s)
-        for (Py_ssize_t j = 0; j < n; j++) s += (double)x[j];
-        return s;
-    }
-    """
+cdef extern from "sklloss/linear_model/_checks.h":
     double _sum_d "sklloss_sum_d"(const double* x, Py_ssize_t n) noexcept nogil
     double _sum_f "sklloss_sum_f"(const float* x, Py_ssize_t n) noexcept nogil
 

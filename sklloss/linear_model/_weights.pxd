@@ -81,30 +81,7 @@ cdef inline void _l1_truncate(floating* w, floating* q, const index_t* idx,
 # update (as GCC does with any `inline` function that fits its budget), they pushed
 # the update past GCC's budget for inlining into the epoch loops, and the update
 # became a call per row and output.
-cdef extern from *:
-    """
-    #if defined(__GNUC__)
-    #define SKLLOSS_NOINLINE __attribute__((noinline))
-    #else
-    #define SKLLOSS_NOINLINE
-    #endif
-    SKLLOSS_NOINLINE static void sklloss_fold_scale_d(double *w, double *aw,
-                                                      Py_ssize_t d, double wscale,
-                                                      double avg_a, double avg_b) {
-        Py_ssize_t j;
-        if (aw != NULL)
-            for (j = 0; j < d; j++) aw[j] = (aw[j] + avg_a * w[j]) / avg_b;
-        for (j = 0; j < d; j++) w[j] = w[j] * wscale;
-    }
-    SKLLOSS_NOINLINE static void sklloss_fold_scale_f(float *w, float *aw,
-                                                      Py_ssize_t d, double wscale,
-                                                      double avg_a, double avg_b) {
-        Py_ssize_t j;
-        if (aw != NULL)
-            for (j = 0; j < d; j++) aw[j] = (float)((aw[j] + avg_a * w[j]) / avg_b);
-        for (j = 0; j < d; j++) w[j] = (float)(w[j] * wscale);
-    }
-    """
+cdef extern from "sklloss/linear_model/_weights.h":
     void _fold_scale_d "sklloss_fold_scale_d"(double* w, double* aw, Py_ssize_t d,
                                               double wscale, double avg_a,
                                               double avg_b) noexcept nogil
