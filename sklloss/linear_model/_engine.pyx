@@ -55,7 +55,7 @@ from cython.parallel cimport parallel, prange, threadid
 from libc.float cimport DBL_MAX, FLT_MAX
 from libc.math cimport INFINITY, sqrt
 from libc.stdint cimport int32_t, int64_t, uint32_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 
 import threading
 
@@ -441,11 +441,12 @@ class RunSettings:
     shuffle : shuffle the rows before each epoch.
     verbose : print a line per epoch and model when > 0.
     n_threads : threads over which the models are split.
-    validation_score : None, or callable(v (K, d), intercept (K,), wscale (K,)) -> K
-        scores (greater is better), called after every epoch; it replaces the
-        training objective as the stopping criterion (a multi-class model's: its
-        first output's score). The weights are wscale[k] * v[k]; v alone is what
-        scikit-learn scores.
+    validation_score : None, or callable(v (K, d), intercept (K,), wscale (K,),
+        active (K,)) -> K scores (greater is better), called after every epoch; it
+        replaces the training objective as the stopping criterion (a multi-class
+        model's: its first output's score). The weights are wscale[k] * v[k]; v alone
+        is what scikit-learn scores. active[k]: output k learned in this epoch (and
+        did not diverge); the others' scores are not read.
     stop_at_divergence : end the whole fit when a model diverges (an estimator's
         outputs are one model to its user); else only that model stops.
     """
@@ -467,62 +468,218 @@ class RunSettings:
 
 # -- the driver --------------------------------------------------------------------------
 cdef class _Run:
-    """What a fit allocates, freed however it ends: the models' settings records,
-    the outputs' state and the passes' jobs, and the arrays they point into."""
-    cdef Settings* settings     # per model
-    cdef Output* outs           # per output
-    cdef Epoch* jobs
-    cdef Py_ssize_t n_jobs
-    cdef list keep              # the numpy arrays the pointers above point into
+    """A fit of a list of models: its records (plain C arrays, freed however the fit
+    ends, so that a partial_fit call of one row costs microseconds) and the models'
+    state between epochs."""
+    cdef Py_ssize_t K, n_models, n_passes, n_jobs, n_classes
+    cdef Settings* settings           # per model
+    cdef Py_ssize_t* lead             # per model: its first output
+    cdef Py_ssize_t* width            # per model: its outputs
+    cdef Py_ssize_t* pass_of          # per model: its pass
+    cdef Output* outs                 # per output
+    cdef Py_ssize_t* model_of         # per output: its model
+    cdef double* t_of                 # per output: the time step of its next row
+    cdef Py_ssize_t* learned_of       # per output: the rows its pass learned this epoch
+    cdef Py_ssize_t* n_iter           # per output: the epochs it learned
+    cdef Py_ssize_t* no_improvement   # per output (a model's first): its stopping rule's
+    cdef double* best                 #   record
+    cdef Py_ssize_t* diverged         # per output: the epoch it diverged in (0: none)
+    cdef unsigned char* average_diverged  # per output: its running average overflowed
+    cdef Epoch* jobs                  # per job (a pass's models in one thread)
+    cdef Py_ssize_t* job_pass         # per job: its pass
+    cdef Py_ssize_t* job_start        # per job: its models in job_models
+    cdef Py_ssize_t* job_size
+    cdef Py_ssize_t* job_models       # the jobs' models (first outputs), job by job
+    cdef Py_ssize_t* active_models    # idem, each job's active ones first (its Epoch's)
+    cdef Py_ssize_t* learned          # per job: rows learned in the epoch (or a status)
+    cdef Py_ssize_t* work             # per job: see Epoch.work
+    cdef Py_ssize_t* pass_learned     # per pass
+    cdef int status
+    cdef int verbose
+    cdef bint stop_at_divergence
+    cdef object validation_score
+    cdef list objective_curve
+    cdef list score_curve
+    cdef list keep                    # the numpy arrays the pointers point into
 
     def __dealloc__(self):
         free(self.settings)
+        free(self.lead)
+        free(self.width)
+        free(self.pass_of)
         free(self.outs)
+        free(self.model_of)
+        free(self.t_of)
+        free(self.learned_of)
+        free(self.n_iter)
+        free(self.no_improvement)
+        free(self.best)
+        free(self.diverged)
+        free(self.average_diverged)
         free(self.jobs)
+        free(self.job_pass)
+        free(self.job_start)
+        free(self.job_size)
+        free(self.job_models)
+        free(self.active_models)
+        free(self.learned)
+        free(self.work)
+        free(self.pass_learned)
+
+    cdef int allocate(self) except -1:
+        """The arrays of K outputs and n_models models (their passes' and jobs': once
+        they are known, `allocate_jobs`)."""
+        cdef Py_ssize_t K = max(self.K, 1), M = max(self.n_models, 1)
+        self.settings = <Settings*>calloc(M, sizeof(Settings))
+        self.lead = <Py_ssize_t*>calloc(M, sizeof(Py_ssize_t))
+        self.width = <Py_ssize_t*>calloc(M, sizeof(Py_ssize_t))
+        self.pass_of = <Py_ssize_t*>calloc(M, sizeof(Py_ssize_t))
+        self.outs = <Output*>calloc(K, sizeof(Output))
+        self.model_of = <Py_ssize_t*>calloc(K, sizeof(Py_ssize_t))
+        self.t_of = <double*>calloc(K, sizeof(double))
+        self.learned_of = <Py_ssize_t*>calloc(K, sizeof(Py_ssize_t))
+        self.n_iter = <Py_ssize_t*>calloc(K, sizeof(Py_ssize_t))
+        self.no_improvement = <Py_ssize_t*>calloc(K, sizeof(Py_ssize_t))
+        self.best = <double*>calloc(K, sizeof(double))
+        self.diverged = <Py_ssize_t*>calloc(K, sizeof(Py_ssize_t))
+        self.average_diverged = <unsigned char*>calloc(K, 1)
+        self.pass_learned = <Py_ssize_t*>calloc(M, sizeof(Py_ssize_t))
+        if (self.settings == NULL or self.lead == NULL or self.width == NULL
+                or self.pass_of == NULL or self.outs == NULL or self.model_of == NULL
+                or self.t_of == NULL or self.learned_of == NULL or self.n_iter == NULL
+                or self.no_improvement == NULL or self.best == NULL
+                or self.diverged == NULL or self.average_diverged == NULL
+                or self.pass_learned == NULL):
+            raise MemoryError()
+        return 0
+
+    cdef int allocate_jobs(self, Py_ssize_t n_jobs) except -1:
+        cdef Py_ssize_t J = max(n_jobs, 1), M = max(self.n_models, 1)
+        self.n_jobs = n_jobs
+        self.jobs = <Epoch*>calloc(J, sizeof(Epoch))
+        self.job_pass = <Py_ssize_t*>calloc(J, sizeof(Py_ssize_t))
+        self.job_start = <Py_ssize_t*>calloc(J, sizeof(Py_ssize_t))
+        self.job_size = <Py_ssize_t*>calloc(J, sizeof(Py_ssize_t))
+        self.learned = <Py_ssize_t*>calloc(J, sizeof(Py_ssize_t))
+        self.work = <Py_ssize_t*>calloc(J, sizeof(Py_ssize_t))
+        self.job_models = <Py_ssize_t*>calloc(M, sizeof(Py_ssize_t))
+        self.active_models = <Py_ssize_t*>calloc(M, sizeof(Py_ssize_t))
+        if (self.jobs == NULL or self.job_pass == NULL or self.job_start == NULL
+                or self.job_size == NULL or self.learned == NULL or self.work == NULL
+                or self.job_models == NULL or self.active_models == NULL):
+            raise MemoryError()
+        return 0
+
+    def result(self, Py_ssize_t epoch):
+        cdef Py_ssize_t k, K = self.K
+        n_iter = np.empty(K, dtype=np.intp)
+        diverged = np.empty(K, dtype=np.intp)
+        average_diverged = np.empty(K, dtype=bool)
+        t = np.empty(K)
+        for k in range(K):
+            n_iter[k] = self.n_iter[k]
+            diverged[k] = self.diverged[k]
+            average_diverged[k] = self.average_diverged[k]
+            t[k] = self.t_of[k]
+        return {
+            "status": self.status,
+            "epoch": epoch + 1,
+            "n_iter": n_iter,
+            "diverged": diverged,
+            "average_diverged": average_diverged,
+            "t": t,
+            "objective_curve": self.objective_curve,
+            "score_curve": self.score_curve,
+        }
 
 
-cdef _start_outputs(_Run fit, model_of, floating[:, ::1] coef,
-                    floating[:, ::1] average_coef, double[::1] intercept,
-                    double[::1] average_intercept, step_state, bint sparse, double t):
+cdef int _plan_passes(_Run fit, Py_ssize_t n_threads) except -1:
+    """The passes of a fit: its models grouped by loss and kind of row loop (in the
+    order they first appear), each split by its models into at most n_threads jobs,
+    every job's models in model order."""
+    cdef Py_ssize_t m, p, g, i, n, n_groups, n_jobs = 0, at = 0
+    cdef const Settings* s
+    cdef const Settings* first
+    cdef Py_ssize_t* pass_first = fit.pass_learned  # (as scratch: a pass's first model)
+    fit.n_passes = 0
+    for m in range(fit.n_models):
+        s = &fit.settings[m]
+        for p in range(fit.n_passes):
+            first = &fit.settings[pass_first[p]]
+            if (first.kernel == s.kernel and first.per_coordinate == s.per_coordinate
+                    and first.skips_zero_rows == s.skips_zero_rows):
+                break
+        else:
+            p = fit.n_passes
+            pass_first[p] = m
+            fit.n_passes += 1
+        fit.pass_of[m] = p
+    for p in range(fit.n_passes):
+        n = 0
+        for m in range(fit.n_models):
+            n += fit.pass_of[m] == p
+        n_jobs += max(1, min(n_threads, n))
+    fit.allocate_jobs(n_jobs)
+    n_jobs = 0
+    for p in range(fit.n_passes):
+        n = 0
+        for m in range(fit.n_models):
+            if fit.pass_of[m] == p:
+                fit.job_models[at + n] = fit.lead[m]
+                n += 1
+        n_groups = max(1, min(n_threads, n))
+        for g in range(n_groups):
+            fit.job_pass[n_jobs] = p
+            fit.job_start[n_jobs] = at + g * n // n_groups
+            fit.job_size[n_jobs] = (g + 1) * n // n_groups - g * n // n_groups
+            n_jobs += 1
+        at += n
+    for i in range(fit.n_models):
+        fit.active_models[i] = fit.job_models[i]
+    return 0
+
+
+cdef _start_outputs(_Run fit, floating[:, ::1] coef, floating[:, ::1] average_coef,
+                    double[::1] intercept, double[::1] average_intercept, step_state,
+                    bint sparse, double t):
     """Each output's state at the start of a fit: its settings, its per-coordinate
     state (checked against the model's shape), its intercept, average and step."""
-    cdef Py_ssize_t K = coef.shape[0], d = coef.shape[1], k
+    cdef Py_ssize_t K = coef.shape[0], d = coef.shape[1], k, m
     cdef const Settings* s
     cdef Output* o
     cdef double[:, ::1] root, inv_scale, sums, last
-    per_coordinate = np.zeros(K, dtype=bool)
-    normalized = np.zeros(K, dtype=bool)
-    lazy_penalty = np.zeros(K, dtype=bool)
-    for k in range(K):
-        s = &fit.settings[model_of[k]]
-        per_coordinate[k] = s.per_coordinate
-        normalized[k] = s.learning_rate == NORMALIZED_ADAGRAD
-        lazy_penalty[k] = s.per_coordinate and sparse and s.penalty != NO_PENALTY
-    if any(per_coordinate):
+    cdef bint per_coordinate = False, normalized = False, lazy_penalty = False
+    for m in range(fit.n_models):
+        s = &fit.settings[m]
+        per_coordinate |= s.per_coordinate
+        normalized |= s.learning_rate == NORMALIZED_ADAGRAD
+        lazy_penalty |= s.per_coordinate and sparse and s.penalty != NO_PENALTY
+    if per_coordinate:
         if step_state is None:
             raise ValueError("The per-coordinate state does not match the model's shape.")
         root, inv_scale, sums = step_state
         if (root.shape[0] != K or root.shape[1] != d or sums.shape[0] != K
-                or sums.shape[1] != 3 or (any(normalized) and (
+                or sums.shape[1] != 3 or (normalized and (
                     inv_scale.shape[0] != K or inv_scale.shape[1] != d))):
             raise ValueError("The per-coordinate state does not match the model's shape.")
         # sparse rows: the last row whose penalty a coordinate has had (nothing pending:
         # every row before t has had its penalty; dense rows share one such time per
         # output, Output.penalised_until)
-        last_array = np.full((K if any(lazy_penalty) else 1, d), t - 1.0)
+        last_array = np.full((K if lazy_penalty else 1, d), t - 1.0)
         last = last_array
         fit.keep.append(last_array)  # (step_state's arrays are the caller's)
     for k in range(K):
-        s = &fit.settings[model_of[k]]
+        m = fit.model_of[k]
+        s = &fit.settings[m]
         o = &fit.outs[k]
         o.s = s
         o.coordinates.root = o.coordinates.inv_scale = NULL
         o.coordinates.last = o.coordinates.buffer = NULL
         if s.per_coordinate:
             o.coordinates.root = &root[k, 0]
-            if normalized[k]:
+            if s.learning_rate == NORMALIZED_ADAGRAD:
                 o.coordinates.inv_scale = &inv_scale[k, 0]
-            if lazy_penalty[k]:
+            if sparse and s.penalty != NO_PENALTY:
                 o.coordinates.last = &last[k, 0]
         o.wscale = 1.0
         o.sq_norm = o.l1_norm = 0.0
@@ -540,8 +697,10 @@ cdef _start_outputs(_Run fit, model_of, floating[:, ::1] coef,
         o.weight_sum = sums[k, 1] if s.per_coordinate else 0.0
         o.norm_sum = sums[k, 2] if s.per_coordinate else 0.0
         o.step = s.base_step
-        if normalized[k] and o.norm_sum > 0.0:
+        if s.learning_rate == NORMALIZED_ADAGRAD and o.norm_sum > 0.0:
             o.step = s.base_step * sqrt(o.weight_sum / o.norm_sum)
+        fit.t_of[k] = t
+        fit.best[k] = INFINITY
 
 
 cdef inline floating* _row_or_null(floating[:, ::1] array, Py_ssize_t k, bint wanted):
@@ -549,95 +708,6 @@ cdef inline floating* _row_or_null(floating[:, ::1] array, Py_ssize_t k, bint wa
     if not wanted or array.shape[0] == 0:
         return NULL
     return &array[k, 0]
-
-
-def _plan_passes(_Run fit, leads, Py_ssize_t n_threads):
-    """The passes of a fit: its models grouped by loss and kind of row loop, in the
-    order they first appear, each split by its models into at most n_threads jobs.
-    Returns (the key of each job's pass, each job's models as their first outputs)."""
-    cdef Py_ssize_t m, g, n, n_groups
-    cdef const Settings* s
-    passes = {}
-    for m in range(len(leads)):
-        s = &fit.settings[m]
-        passes.setdefault((s.kernel, s.per_coordinate, s.skips_zero_rows), []).append(
-            leads[m])
-    keys, job_models = [], []
-    for key, pass_leads in passes.items():
-        n = len(pass_leads)
-        n_groups = max(1, min(n_threads, n))
-        for g in range(n_groups):
-            keys.append(key)
-            job_models.append(np.array(pass_leads[g * n // n_groups:(g + 1) * n // n_groups],
-                                       dtype=np.intp))
-    return keys, job_models
-
-
-cdef class _Models:
-    """The models of a fit between epochs: what each output has learned, its time
-    step and its stopping rule's record, the learning curves, and each job's active
-    models."""
-    cdef _Run fit
-    cdef Py_ssize_t K, n_models, n_classes
-    cdef Py_ssize_t[::1] leads       # per model, its first output
-    cdef Py_ssize_t[::1] widths      # per model, its outputs
-    cdef Py_ssize_t[::1] model_of    # per output, its model
-    cdef Py_ssize_t[::1] pass_of     # per model, its pass
-    cdef Py_ssize_t[::1] job_pass    # per job, its pass
-    cdef list job_models             # per job, all its models (first outputs)
-    cdef double[::1] t_of            # per output, the time step of its next row
-    cdef Py_ssize_t[::1] learned_of  # per output, the rows its pass learned this epoch
-    cdef Py_ssize_t[::1] n_iter
-    cdef Py_ssize_t[::1] no_improvement
-    cdef double[::1] best
-    cdef Py_ssize_t[::1] diverged    # per output, the epoch it diverged in (0: none)
-    cdef int status
-    cdef int verbose
-    cdef bint stop_at_divergence
-    cdef object validation_score
-    cdef list objective_curve
-    cdef list score_curve
-
-    def __init__(self, _Run fit, leads, model_of, keys, job_models, run,
-                 Py_ssize_t n_classes):
-        self.fit = fit
-        self.K = len(model_of)
-        self.n_models = len(leads)
-        self.n_classes = n_classes
-        self.leads = np.asarray(leads, dtype=np.intp)
-        self.model_of = np.asarray(model_of, dtype=np.intp)
-        self.widths = np.bincount(model_of, minlength=self.n_models).astype(np.intp)
-        pass_numbers = {key: p for p, key in enumerate(dict.fromkeys(keys))}
-        self.job_pass = np.array([pass_numbers[key] for key in keys], dtype=np.intp)
-        pass_by_lead = {int(lead): pass_numbers[key]
-                        for key, lead_array in zip(keys, job_models) for lead in lead_array}
-        self.pass_of = np.array([pass_by_lead[int(lead)] for lead in leads], dtype=np.intp)
-        self.job_models = job_models
-        self.t_of = np.full(self.K, float(run.t))
-        self.learned_of = np.zeros(self.K, dtype=np.intp)
-        self.n_iter = np.zeros(self.K, dtype=np.intp)
-        self.no_improvement = np.zeros(self.K, dtype=np.intp)
-        self.best = np.full(self.K, INFINITY)
-        self.diverged = np.zeros(self.K, dtype=np.intp)
-        self.status = OK
-        self.verbose = run.verbose
-        self.stop_at_divergence = run.stop_at_divergence
-        self.validation_score = run.validation_score
-        self.objective_curve = []
-        self.score_curve = []
-
-    def result(self, Py_ssize_t epoch):
-        return {
-            "status": self.status,
-            "epoch": epoch + 1,
-            "n_iter": np.asarray(self.n_iter),
-            "diverged": np.asarray(self.diverged),
-            "t": np.asarray(self.t_of),
-            "objective_curve": self.objective_curve,
-            "score_curve": self.score_curve,
-        }
-
-
 cdef void _print_epoch(Py_ssize_t epoch, str prefix, const floating* w, Py_ssize_t n_weights,
                        const Output* outs, Py_ssize_t n_outs, bint bias, double t,
                        Py_ssize_t n_learned, object score, bint header):
@@ -663,140 +733,145 @@ cdef void _print_epoch(Py_ssize_t epoch, str prefix, const floating* w, Py_ssize
     print(line)
 
 
-cdef bint _end_epoch(_Models state, Py_ssize_t epoch, Py_ssize_t[::1] learned,
-                     floating[:, ::1] coef, floating[:, ::1] average_coef) except -1:
+cdef bint _end_epoch(_Run fit, Py_ssize_t epoch, floating[:, ::1] coef,
+                     floating[:, ::1] average_coef) except -1:
     """The end of an epoch for every model: the rows learned and the time step, the
     per-coordinate schedules' pending penalties, divergence, the validation scores,
     the learning curves and the stopping rules; then each job's models that go on.
     Returns whether any model goes on."""
-    cdef _Run fit = state.fit
     cdef Output* outs = fit.outs
-    cdef Py_ssize_t K = state.K, d = coef.shape[1], k, j, m, i, lead, width, n_active
+    cdef Py_ssize_t K = fit.K, d = coef.shape[1], k, j, m, i, lead, width, n_active
     cdef const Settings* s
-    cdef floating* aw
     cdef double score, denominator
-    cdef Py_ssize_t[::1] models_of_job
-    pass_learned = {}
-    for j in range(fit.n_jobs):
-        if learned[j] >= 0:
-            pass_learned.setdefault(state.job_pass[j], learned[j])
+    for m in range(fit.n_passes):
+        fit.pass_learned[m] = 0
+    for j in range(fit.n_jobs - 1, -1, -1):  # (every job of a pass learned the same rows)
+        if fit.learned[j] >= 0:
+            fit.pass_learned[fit.job_pass[j]] = fit.learned[j]
     for k in range(K):
-        p = state.pass_of[state.model_of[k]]
-        state.learned_of[k] = pass_learned.get(p, 0)
-        if outs[k].active:  # (a stopped model's time stops with it)
-            state.t_of[k] += state.learned_of[k]
         s = outs[k].s
-        if outs[k].active and s.per_coordinate:
+        fit.learned_of[k] = fit.pass_learned[fit.pass_of[fit.model_of[k]]]
+        if not outs[k].active:
+            continue  # (a stopped model's time stops with it)
+        fit.t_of[k] += fit.learned_of[k]
+        if s.per_coordinate:
             # the penalty the rows' absent coordinates have pending
-            aw = _row_or_null(average_coef, k, s.average > 0)
-            _adaptive_flush(s, &outs[k], &coef[k, 0], aw, outs[k].coordinates, d,
-                            state.t_of[k])
+            _adaptive_flush(s, &outs[k], &coef[k, 0],
+                            _row_or_null(average_coef, k, s.average > 0),
+                            outs[k].coordinates, d, fit.t_of[k])
             # the objective's penalty: that of the epoch's final weights (the rows'
             # steps do not keep the norms up to date)
             _exact_norms(&coef[k, 0], d, outs[k].coordinates.inv_scale, &outs[k])
-            outs[k].objective += state.learned_of[k] * _penalty(s, &outs[k])
+            outs[k].objective += fit.learned_of[k] * _penalty(s, &outs[k])
 
     # diverged: a weight, a prediction or a loss left the float type's range (the
     # model's predictions would overflow too)
-    for m in range(state.n_models):
-        lead, width = state.leads[m], state.widths[m]
+    for m in range(fit.n_models):
+        lead, width = fit.lead[m], fit.width[m]
         if not outs[lead].active:
             continue
         for k in range(lead, lead + width):
             if outs[k].overflow or not (_finite(&coef[k, 0], d, outs[k].intercept)
                                         and outs[k].sumloss <= outs[k].s.float_max):
-                state.status = DIVERGED
+                fit.status = DIVERGED
                 for i in range(lead, lead + width):
-                    state.diverged[i] = epoch + 1
+                    fit.diverged[i] = epoch + 1
                     outs[i].active = False
                 break
-    if state.status == DIVERGED and state.stop_at_divergence:
+    if fit.status == DIVERGED and fit.stop_at_divergence:
         return False
 
     scores = None
-    if state.validation_score is not None:
+    cdef double[::1] score_view
+    if fit.validation_score is not None:
         # scikit-learn scores its stored vector v, without the pending L2 scale
         # wscale (w = wscale * v), beside the intercept. The callback gets v and the
         # scales, so that it can do the same (early stopping then stops at
         # scikit-learn's epoch: true weights would stop later under the 'optimal'
         # schedule, where wscale decays like 1/t between rescalings) and can also
         # score the true model.
-        scores = np.asarray(state.validation_score(
-            np.array(coef), np.array([outs[k].intercept for k in range(K)]),
-            np.array([outs[k].wscale for k in range(K)])), dtype=float)
-        state.score_curve.append(scores)
-    state.objective_curve.append(np.array(
-        [outs[k].objective / max(state.learned_of[k], 1) for k in range(K)]))
+        intercepts, wscales = np.empty(K), np.empty(K)
+        active = np.empty(K, dtype=bool)
+        for k in range(K):
+            intercepts[k] = outs[k].intercept
+            wscales[k] = outs[k].wscale
+            active[k] = outs[k].active
+        scores = np.asarray(fit.validation_score(np.array(coef), intercepts, wscales,
+                                                 active), dtype=float)
+        fit.score_curve.append(scores)
+        score_view = scores
+    curve = np.empty(K)
+    cdef double[::1] curve_view = curve
+    for k in range(K):
+        curve_view[k] = outs[k].objective / max(fit.learned_of[k], 1)
+    fit.objective_curve.append(curve)
 
     # the stopping rule, per model; a multi-class model's outputs stop together, on
     # their summed objective (its loss is counted in its first output)
-    for m in range(state.n_models):
-        lead, width = state.leads[m], state.widths[m]
+    for m in range(fit.n_models):
+        lead, width = fit.lead[m], fit.width[m]
         if not outs[lead].active:
             continue
         s = &fit.settings[m]
-        denominator = max(state.learned_of[lead], 1)
-        state.n_iter[lead] = epoch + 1
-        if state.verbose > 0:
+        denominator = max(fit.learned_of[lead], 1)
+        fit.n_iter[lead] = epoch + 1
+        if fit.verbose > 0:
             # (a multi-class model: its outputs as one)
-            _print_epoch(epoch, "" if state.n_models == 1 else "Output %d: " % lead,
+            _print_epoch(epoch, "" if fit.n_models == 1 else "Output %d: " % lead,
                          &coef[lead, 0], width * d, &outs[lead], width, not s.multiclass,
-                         state.t_of[lead], state.learned_of[lead],
+                         fit.t_of[lead], fit.learned_of[lead],
                          None if scores is None else scores[lead], lead == 0)
         if scores is not None:
             # larger is better: stop when the score stops improving by tol
-            score = -scores[lead]
+            score = -score_view[lead]
         else:
             score = 0.0
             for k in range(lead, lead + width):
                 score += outs[k].objective
             score /= denominator
-        if s.tol > -INFINITY and score > state.best[lead] - s.tol:
-            state.no_improvement[lead] += 1
+        if s.tol > -INFINITY and score > fit.best[lead] - s.tol:
+            fit.no_improvement[lead] += 1
         else:
-            state.no_improvement[lead] = 0
-        if score < state.best[lead]:
-            state.best[lead] = score
-        if state.no_improvement[lead] >= s.n_iter_no_change:
+            fit.no_improvement[lead] = 0
+        if score < fit.best[lead]:
+            fit.best[lead] = score
+        if fit.no_improvement[lead] >= s.n_iter_no_change:
             if s.learning_rate == ADAPTIVE and outs[lead].eta > 1e-6:
                 outs[lead].eta /= 5.0
-                state.no_improvement[lead] = 0
+                fit.no_improvement[lead] = 0
             else:
                 outs[lead].active = False
-                if state.verbose > 0:
+                if fit.verbose > 0:
                     print("Convergence after %d epochs" % (epoch + 1))
         for k in range(lead + 1, lead + width):
             outs[k].active = outs[lead].active
             outs[k].eta = outs[lead].eta
-            state.n_iter[k] = state.n_iter[lead]
+            fit.n_iter[k] = fit.n_iter[lead]
 
     # the jobs' models that go on (a stopped model costs nothing more)
     n_active = 0
     for j in range(fit.n_jobs):
-        models_of_job = state.job_models[j]
         fit.jobs[j].n_models = 0
-        for i in range(models_of_job.shape[0]):
-            if outs[models_of_job[i]].active:
-                # (the job's array: fit.jobs[j].models points into it)
-                (<Py_ssize_t*>fit.jobs[j].models)[fit.jobs[j].n_models] = models_of_job[i]
+        for i in range(fit.job_start[j], fit.job_start[j] + fit.job_size[j]):
+            if outs[fit.job_models[i]].active:
+                fit.active_models[fit.job_start[j] + fit.jobs[j].n_models] = fit.job_models[i]
                 fit.jobs[j].n_models += 1
         n_active += fit.jobs[j].n_models
     return n_active > 0
 
 
-cdef _write_back(_Models state, Py_ssize_t epoch, floating[:, ::1] coef,
-                 floating[:, ::1] average_coef, double[::1] intercept,
-                 double[::1] average_intercept, step_state):
+cdef _write_back(_Run fit, floating[:, ::1] coef, floating[:, ::1] average_coef,
+                 double[::1] intercept, double[::1] average_intercept, step_state):
     """The outputs' state into the arrays the fit was given: v with its scale folded
     in, the intercepts, the averages (their overflow is a divergence too) and the
     per-coordinate sums."""
-    cdef Output* outs = state.fit.outs
+    cdef Output* outs = fit.outs
     cdef Py_ssize_t k, d = coef.shape[1]
     cdef floating* aw
     cdef double[:, ::1] sums
     if step_state is not None:
         sums = step_state[2]
-    for k in range(state.K):
+    for k in range(fit.K):
         aw = _row_or_null(average_coef, k, outs[k].s.average > 0)
         _reset_wscale(&coef[k, 0], aw, d, &outs[k])
         intercept[k] = outs[k].intercept
@@ -809,22 +884,21 @@ cdef _write_back(_Models state, Py_ssize_t epoch, floating[:, ::1] coef,
             # the average can overflow where the weights did not (huge sample
             # weights): its model would be as unusable
             if aw != NULL and not _finite(aw, d, outs[k].avg_intercept):
-                state.status = DIVERGED
-                if state.diverged[k] == 0:
-                    state.diverged[k] = epoch + 1
+                fit.status = DIVERGED
+                fit.average_diverged[k] = True
 
 
-cdef object _epochs(_Run fit, tuple models, leads, model_of, data, arrays, run,
-                    floating[:, ::1] coef, const floating[::1] X_data,
-                    const index_t[::1] X_indices, const index_t[::1] X_indptr,
-                    const floating[::1] y, const floating[::1] sample_weight,
+cdef object _epochs(_Run fit, data, arrays, run, floating[:, ::1] coef,
+                    const floating[::1] X_data, const index_t[::1] X_indices,
+                    const index_t[::1] X_indptr, const floating[::1] y,
+                    const floating[::1] sample_weight,
                     const unsigned char[::1] validation_mask):
     """The epochs of a fit (set up by _fit): the rows of each epoch in their order,
-    the passes over them, the end of the epoch for every model (_end_epoch), and the
-    models' state written back into the arrays (_write_back)."""
+    the passes over them in their jobs and threads, the end of the epoch for every
+    model (_end_epoch), and the models' state written back (_write_back)."""
     cdef Py_ssize_t K = coef.shape[0], d = coef.shape[1], n_all = y.shape[0]
-    cdef Py_ssize_t n_models = len(models), n_classes = data.n_classes
-    cdef Py_ssize_t k, j, m, n_rows, epoch = 0, n_jobs, n_team
+    cdef Py_ssize_t n_classes = fit.n_classes, k, j, m, n_rows, epoch = 0, n_jobs, n_team
+    cdef Py_ssize_t n_threads = max(1, run.n_threads)
     cdef Py_ssize_t max_iter = run.max_iter
     cdef uint32_t seed = run.seed
     cdef bint shuffle = run.shuffle, sparse = data.sparse
@@ -853,46 +927,33 @@ cdef object _epochs(_Run fit, tuple models, leads, model_of, data, arrays, run,
     cdef const double[::1] weight_pos = arrays.weight_pos
     cdef const double[::1] weight_neg = arrays.weight_neg
 
-    keys, job_models = _plan_passes(fit, leads, max(1, run.n_threads))
-    n_jobs = len(job_models)
-    n_team = min(max(1, run.n_threads), n_jobs)
-    fit.jobs = <Epoch*>malloc(n_jobs * sizeof(Epoch))
-    if fit.jobs == NULL:
-        raise MemoryError()
-    fit.n_jobs = n_jobs
+    _plan_passes(fit, n_threads)
+    n_jobs = fit.n_jobs
+    n_team = min(n_threads, n_jobs)
     cdef Epoch* jobs = fit.jobs
-    cdef bint any_l1 = False
-    for m in range(n_models):
+    cdef bint any_l1 = False, sparse_buffers = False
+    for m in range(fit.n_models):
         any_l1 |= fit.settings[m].tracks_l1 and not fit.settings[m].per_coordinate
+        sparse_buffers |= sparse and fit.settings[m].per_coordinate
     q = np.zeros((K if any_l1 else 0, d), dtype=y_array.dtype)
     cdef floating[:, ::1] q_view = q
-    # (no generator expressions in fused functions: Cython 3.3 names their C
-    # functions after the fused signature)
-    cdef bint sparse_buffers = sparse and any([key[1] for key in keys])
     cdef Py_ssize_t longest = int(np.diff(np.asarray(X_indptr)).max()) if sparse_buffers else 0
     cdef double[::1] buffers = np.empty(n_jobs * 5 * (longest + 1) if sparse_buffers else 1)
     cdef double[::1] scratch = np.zeros(3 * n_classes * n_jobs if n_classes > 0 else 1)
-    cdef Py_ssize_t[::1] work = np.zeros(n_jobs, dtype=np.intp)
-    # per job: its models (the active ones first, n_models of them) and the rows it
-    # learned from in the epoch (NOT_RUN: it had none active)
-    cdef Py_ssize_t[::1] job_leads = np.concatenate(job_models)
-    cdef Py_ssize_t[::1] learned = np.zeros(n_jobs, dtype=np.intp)
-    cdef Py_ssize_t[::1] starts = np.cumsum([0] + list(map(len, job_models))).astype(np.intp)
     cdef Py_ssize_t distance = _prefetch_distance(X_data, X_indices, X_indptr.shape[0] - 1,
                                                   sparse, d)
-    fit.keep.extend([q, buffers, scratch, work, job_leads, learned, order, train_order,
-                     y_in_order, sw_in_order])
+    fit.keep.extend([q, buffers, scratch, order, train_order, y_in_order, sw_in_order])
+    cdef const Settings* s
     for j in range(n_jobs):
-        kernel, per_coordinate, skips_zero_rows = keys[j]
-        m = model_of[job_models[j][0]]
-        jobs[j].kernel = kernel
+        s = &fit.settings[fit.model_of[fit.job_models[fit.job_start[j]]]]
+        jobs[j].kernel = s.kernel
         jobs[j].outs = outs
-        jobs[j].models = &job_leads[starts[j]]
-        jobs[j].n_models = len(job_models[j])
-        jobs[j].multiclass = fit.settings[m].multiclass
-        jobs[j].width = n_classes if jobs[j].multiclass else 1
-        jobs[j].per_coordinate = per_coordinate
-        jobs[j].skips_zero_rows = skips_zero_rows
+        jobs[j].models = fit.active_models + fit.job_start[j]
+        jobs[j].n_models = fit.job_size[j]
+        jobs[j].multiclass = s.multiclass
+        jobs[j].width = n_classes if s.multiclass else 1
+        jobs[j].per_coordinate = s.per_coordinate
+        jobs[j].skips_zero_rows = s.skips_zero_rows
         jobs[j].classification = data.classification
         jobs[j].coef = &coef[0, 0]
         jobs[j].avg_coef = aw
@@ -912,8 +973,8 @@ cdef object _epochs(_Run fit, tuple models, leads, model_of, data, arrays, run,
         # (job j runs in thread j % n_team: thread 0 is this one)
         jobs[j].check_signals = main_thread and j % n_team == 0
         jobs[j].interrupted = &interrupted
-        jobs[j].scratch = &scratch[3 * n_classes * j] if jobs[j].multiclass else NULL
-        jobs[j].work = &work[j]
+        jobs[j].scratch = &scratch[3 * n_classes * j] if s.multiclass else NULL
+        jobs[j].work = &fit.work[j]
         jobs[j].prefetch_rows = distance
 
     # one job, and a thread to spare: the rows are gathered in a second thread
@@ -921,7 +982,7 @@ cdef object _epochs(_Run fit, tuple models, leads, model_of, data, arrays, run,
     cdef Pipeline pipeline
     cdef Py_ssize_t x_bytes = X_data.shape[0] * sizeof(floating) + (
         X_indices.shape[0] * sizeof(index_t) if sparse else 0)
-    cdef bint pipelined = (HAVE_ATOMICS and n_jobs == 1 and run.n_threads >= 2
+    cdef bint pipelined = (HAVE_ATOMICS and n_jobs == 1 and n_threads >= 2
                            and x_bytes >= PIPELINE_MIN_BYTES)
     cdef Py_ssize_t row_values = 1, value_bytes = sizeof(floating) + (
         sizeof(index_t) if sparse else 0)
@@ -934,22 +995,21 @@ cdef object _epochs(_Run fit, tuple models, leads, model_of, data, arrays, run,
         pipeline.slot_values = pipeline.block_rows * row_values
         # (CSR rows far longer than the others would make the slots as large as X)
         pipelined = SLOTS * pipeline.slot_values * value_bytes <= x_bytes // 4
-    block_values = np.empty(SLOTS * pipeline.slot_values if pipelined else 1,
-                            dtype=y_array.dtype)
-    index_dtype = np.asarray(X_indices).dtype
-    cdef index_t[::1] block_indices = np.empty(
-        SLOTS * pipeline.slot_values if pipelined and sparse else 1, dtype=index_dtype)
-    cdef index_t[::1] block_indptr = np.empty(
-        SLOTS * (pipeline.block_rows + 1) if pipelined and sparse else 1, dtype=index_dtype)
-    cdef floating[::1] block_values_view = block_values
-    cdef Py_ssize_t[::1] identity = np.arange(pipeline.block_rows if pipelined else 1,
-                                              dtype=np.intp)
+    cdef floating[::1] block_values
+    cdef index_t[::1] block_indices, block_indptr
+    cdef Py_ssize_t[::1] identity
     if pipelined:
-        pipeline.values = &block_values_view[0]
+        block_values = np.empty(SLOTS * pipeline.slot_values, dtype=y_array.dtype)
+        block_indices = np.empty(SLOTS * pipeline.slot_values if sparse else 1,
+                                 dtype=np.asarray(X_indices).dtype)
+        block_indptr = np.empty(SLOTS * (pipeline.block_rows + 1) if sparse else 1,
+                                dtype=np.asarray(X_indices).dtype)
+        identity = np.arange(pipeline.block_rows, dtype=np.intp)
+        pipeline.values = &block_values[0]
         pipeline.indices = &block_indices[0] if sparse else NULL
         pipeline.indptr = &block_indptr[0] if sparse else NULL
 
-    cdef _Models state = _Models(fit, leads, model_of, keys, job_models, run, n_classes)
+    cdef Py_ssize_t* learned = fit.learned
     for epoch in range(max_iter):
         with nogil:
             for k in range(K):
@@ -968,7 +1028,9 @@ cdef object _epochs(_Run fit, tuple models, leads, model_of, data, arrays, run,
                 _gather(rows, n_rows, &sample_weight[0], &sw_in_order[0])
             for j in range(n_jobs):
                 jobs[j].n_rows = n_rows
-                jobs[j].t0 = state.t_of[jobs[j].models[0]]
+                jobs[j].t0 = fit.t_of[fit.job_models[fit.job_start[j]]]
+                if jobs[j].n_models > 0:
+                    jobs[j].t0 = fit.t_of[jobs[j].models[0]]
             if pipelined:
                 pipeline.order = rows
                 pipeline.n_rows = n_rows
@@ -1006,13 +1068,12 @@ cdef object _epochs(_Run fit, tuple models, leads, model_of, data, arrays, run,
             _raise_pending()
         if _check_signals() != 0:
             _raise_pending()
-        if not _end_epoch(state, epoch, learned, coef, average_coef):
+        if not _end_epoch(fit, epoch, coef, average_coef):
             break
     cdef double[::1] intercept = arrays.intercept
     cdef double[::1] average_intercept = arrays.average_intercept
-    _write_back(state, epoch, coef, average_coef, intercept, average_intercept,
-                arrays.step_state)
-    return state.result(epoch)
+    _write_back(fit, coef, average_coef, intercept, average_intercept, arrays.step_state)
+    return fit.result(epoch)
 
 
 def fit_epochs(models, data, arrays, run):
@@ -1037,22 +1098,20 @@ def fit_epochs(models, data, arrays, run):
     -------
     dict with "status" (OK, or DIVERGED when some model diverged), "epoch" (epochs
     run), "n_iter" (per output, the epochs it learned), "diverged" (per output, the
-    epoch it diverged in, 0 if none), "t" (per output, the time step after its last
+    epoch it diverged in, 0 if none), "average_diverged" (per output, whether its
+    running average overflowed), "t" (per output, the time step after its last
     sample), "objective_curve" (per epoch, the K mean objectives: mean loss of the
     rows, each at the weights before its step, plus the mean penalty; a softmax
     model's loss is in its first output) and "score_curve" (per epoch, the K scores).
     """
-    return _fit(tuple(models), data, arrays, run, arrays.coef, data.X_indices)
-
-
-cdef Py_ssize_t _outputs_of(ModelSettings settings, Py_ssize_t n_classes):
-    return n_classes if settings.s.multiclass else 1
+    return _fit(models if type(models) is tuple else tuple(models), data, arrays, run,
+                arrays.coef, data.X_indices)
 
 
 def _fit(tuple models, data, arrays, run, floating[:, ::1] coef,
          const index_t[::1] X_indices):
-    cdef Py_ssize_t K = coef.shape[0], d = data.n_features, n_models = len(models)
-    cdef Py_ssize_t n_classes = data.n_classes, n_rows, k, m, width
+    cdef Py_ssize_t K = coef.shape[0], n_models = len(models), n_classes = data.n_classes
+    cdef Py_ssize_t k, m, n_rows
     cdef const floating[::1] X_data = data.X_data
     cdef const index_t[::1] X_indptr = data.X_indptr
     cdef const floating[::1] y = data.y
@@ -1062,19 +1121,27 @@ def _fit(tuple models, data, arrays, run, floating[:, ::1] coef,
     cdef double[::1] intercept = arrays.intercept
     cdef double[::1] average_intercept = arrays.average_intercept
     cdef const double[::1] weight_pos = arrays.weight_pos
-    cdef double step_scale
+    cdef const double[::1] step_scales
     cdef ModelSettings settings
+    cdef bint sparse = data.sparse
+    cdef double t = run.t
     n_rows = y.shape[0]
     if n_models == 0:
         raise ValueError("The SGD engine needs at least one model.")
-    leads = np.empty(n_models, dtype=np.intp)
+    cdef _Run fit = _Run()
+    fit.K, fit.n_models, fit.n_classes = K, n_models, n_classes
+    fit.allocate()
     k = 0
     for m in range(n_models):
         settings = models[m]
         if settings.s.multiclass and (n_classes < 2 or weight_pos.shape[0] != K):
             raise ValueError("A multi-class loss needs K >= 2 outputs and K class weights.")
-        leads[m] = k
-        k += _outputs_of(settings, n_classes)
+        if settings.s.one_class and not data.classification:
+            raise ValueError("The one-class problem is a binary one of steps 'constant', "
+                             "'optimal', 'invscaling' or 'adaptive'.")
+        fit.lead[m] = k
+        fit.width[m] = n_classes if settings.s.multiclass else 1
+        k += fit.width[m]
     if k != K or weight_pos.shape[0] != K or arrays.pos_label.shape[0] != K \
             or arrays.weight_neg.shape[0] != K or intercept.shape[0] != K:
         raise ValueError(f"The models have {k} outputs; coef, intercept and the class "
@@ -1083,37 +1150,37 @@ def _fit(tuple models, data, arrays, run, floating[:, ::1] coef,
     if n_rows == 0 or (validation_mask is not None and validation_mask.shape[0] != n_rows):
         raise ValueError("The SGD engine needs rows to learn from and one mask entry "
                          "per row.")
-    step_scales = (np.ones(K) if arrays.step_scale is None
-                   else np.asarray(arrays.step_scale, dtype=np.float64).reshape(-1))
-    if step_scales.shape[0] != K or not np.all((step_scales > 0) & np.isfinite(step_scales)):
-        raise ValueError(f"step_scale must be K = {K} finite numbers > 0; got "
-                         f"{arrays.step_scale}.")
-    cdef _Run fit = _Run()
-    fit.keep = []
-    fit.settings = <Settings*>malloc(n_models * sizeof(Settings))
-    fit.outs = <Output*>malloc(K * sizeof(Output))
-    if fit.settings == NULL or fit.outs == NULL:
-        raise MemoryError()
+    if arrays.step_scale is not None:
+        step_scales = np.asarray(arrays.step_scale, dtype=np.float64).reshape(-1)
+        if step_scales.shape[0] != K:
+            raise ValueError(f"step_scale must be K = {K} finite numbers > 0; got "
+                             f"{arrays.step_scale}.")
     for m in range(n_models):
         settings = models[m]
         fit.settings[m] = settings.s
-        if settings.s.one_class and not data.classification:
-            raise ValueError("The one-class problem is a binary one of steps 'constant', "
-                             "'optimal', 'invscaling' or 'adaptive'.")
         # the fit's part of the record
         fit.settings[m].classification = data.classification
         fit.settings[m].intercept_decay = run.intercept_decay
-        fit.settings[m].step_scale = step_scales[leads[m]]
+        fit.settings[m].step_scale = 1.0
+        if arrays.step_scale is not None:
+            fit.settings[m].step_scale = step_scales[fit.lead[m]]
+            if not fit.settings[m].step_scale > 0.0 or fit.settings[m].step_scale == INFINITY:
+                raise ValueError(f"step_scale must be K = {K} finite numbers > 0; got "
+                                 f"{arrays.step_scale}.")
         fit.settings[m].wscale_threshold = 1e-6 if floating is float else 1e-9
         fit.settings[m].float_max = FLT_MAX if floating is float else DBL_MAX
-    model_of = np.repeat(np.arange(n_models), [_outputs_of(models[m], n_classes)
-                                                for m in range(n_models)])
-    cdef bint sparse = data.sparse
-    cdef double t = run.t
-    _start_outputs(fit, model_of, coef, average_coef, intercept, average_intercept,
+        for k in range(fit.lead[m], fit.lead[m] + fit.width[m]):
+            fit.model_of[k] = m
+    fit.keep = []
+    fit.objective_curve = []
+    fit.score_curve = []
+    fit.verbose = run.verbose
+    fit.stop_at_divergence = run.stop_at_divergence
+    fit.validation_score = run.validation_score
+    _start_outputs(fit, coef, average_coef, intercept, average_intercept,
                    arrays.step_state, sparse, t)
-    return _epochs(fit, models, leads, model_of, data, arrays, run, coef, X_data,
-                   X_indices, X_indptr, y, sample_weight, validation_mask)
+    return _epochs(fit, data, arrays, run, coef, X_data, X_indices, X_indptr, y,
+                   sample_weight, validation_mask)
 
 
 def read_rows(const floating[::1] X_data, const index_t[::1] X_indices,

@@ -990,7 +990,7 @@ class _ValidationAccuracy:
         self.multinomial = multinomial
         self.model_scores = []
 
-    def __call__(self, v, intercept, wscale):
+    def __call__(self, v, intercept, wscale, active=None):
         K = v.shape[0]
         # one product for both: the stored vectors v and the true weights wscale * v
         both = np.concatenate([v, wscale[:, None] * v]) if not self.multinomial else \
@@ -1051,7 +1051,7 @@ class _ValidationScore:
             return 0.0
         return float(1 - numerator / denominator)
 
-    def __call__(self, v, intercept, wscale):
+    def __call__(self, v, intercept, wscale, active=None):
         both = np.concatenate([v, wscale[:, None] * v]).astype(self.X_val.dtype, copy=False)
         prediction = self.link.inverse(
             safe_sparse_dot(self.X_val, both.T, dense_output=True) + intercept)

@@ -46,7 +46,7 @@ from sklearn.utils.validation import (
 )
 
 from ..losses import LOSSES, BaseLoss, IdentityLink
-from . import _checks, _engine
+from . import _checks, _engine, _together
 
 # scikit-learn >= 1.8 rejects all-zero sample weights unless told not to; the check is
 # made here instead, so that early stopping can say which set has no weight.
@@ -417,7 +417,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             X_indices = X_indptr = NO_INDEX
             intercept_decay = 1.0
         step_state = self._step_state_to_run(coef.shape, keep_step_state)
-        result = _engine.fit_epochs(
+        request = (
             (plan.settings,) if plan.loss.is_multiclass else (plan.settings,) * coef.shape[0],
             _engine.TrainingData(
                 X_data=X_data, X_indices=X_indices, X_indptr=X_indptr, sparse=sparse,
@@ -439,6 +439,10 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
                 verbose=int(self.verbose > 0), n_threads=n_threads,
                 validation_score=validation_score),
         )
+        # (inside fit_together, the fit's engine call joins the others')
+        rendezvous = _together.current_rendezvous()
+        result = (_engine.fit_epochs(*request) if rendezvous is None
+                  else rendezvous.submit(*request))
         if result["status"] == _engine.DIVERGED:
             raise ValueError(
                 "Floating-point under-/overflow occurred at epoch #%d. Scaling input "
