@@ -32,12 +32,15 @@ OPTIONS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 def public_objects():
     """(qualified name, object) of every public class and function: sklloss's
     __all__ (but the losses module and the version), sklloss.losses.__all__ (LOSSES
-    is data: its example is in its attribute docstring) and sklloss.onnx's public
-    functions, if that module exists."""
+    is data: its example is in its attribute docstring), sklloss.model_selection's
+    and sklloss.onnx's public functions, if that module exists."""
     found = [(f"sklloss.{name}", getattr(sklloss, name)) for name in sklloss.__all__
              if name not in ("losses", "__version__")]
     found += [(f"sklloss.losses.{name}", getattr(sklloss.losses, name))
               for name in sklloss.losses.__all__ if name != "LOSSES"]
+    selection = importlib.import_module("sklloss.model_selection")
+    found += [(f"sklloss.model_selection.{name}", getattr(selection, name))
+              for name in selection.__all__]
     try:
         onnx = importlib.import_module("sklloss.onnx")
     except ImportError:  # not written yet, or skl2onnx missing
@@ -63,7 +66,8 @@ def test_the_public_names_are_all_there():
     assert {"sklloss.SGDClassifier", "sklloss.SGDRegressor", "sklloss.SGDOneClassSVM",
             "sklloss.Perceptron", "sklloss.InputConversionError", "sklloss.get_include",
             "sklloss.losses.get_loss", "sklloss.losses.Interval",
-            "sklloss.losses.LogitLink"} <= names
+            "sklloss.losses.LogitLink", "sklloss.model_selection.GridSearchCV",
+            "sklloss.model_selection.RandomizedSearchCV"} <= names
     assert len(names) == len(PUBLIC) >= 30
 
 

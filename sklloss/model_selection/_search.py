@@ -375,7 +375,7 @@ class GridSearchCV(_FusedSearch, _sk.GridSearchCV):
     ...     {"sgdclassifier__loss": ["hinge", "log_loss"],
     ...      "sgdclassifier__alpha": [1e-4, 1e-3, 1e-2]})
     >>> search.fit(X, y).best_params_
-    {'sgdclassifier__alpha': 0.01, 'sgdclassifier__loss': 'hinge'}
+    {'sgdclassifier__alpha': 0.0001, 'sgdclassifier__loss': 'hinge'}
     """)
 
 
@@ -401,6 +401,6 @@ class RandomizedSearchCV(_FusedSearch, _sk.RandomizedSearchCV):
     ...     SGDRegressor(random_state=0),
     ...     {"alpha": loguniform(1e-5, 1e-1), "loss": ["squared_error", "huber"]},
     ...     n_iter=8, random_state=0)
-    >>> round(search.fit(scale(X), y).best_score_, 2) > 0.3
-    True
+    >>> search.fit(scale(X), y).best_params_["loss"]
+    'squared_error'
     """)
