@@ -8,15 +8,17 @@ The models are those of a search's candidates on one fold: the same X, row order
 targets, different alphas (and, in the mixed rows, different losses, penalties and
 schedules). Rows:
 
-- "share": per-epoch time of the M models together / (M x the per-epoch time of one
-  model alone), for M = 1, 4, 16, 40 models of one loss (hinge, 'optimal' steps) on
-  dense 200k x 100 float64 (one thread and two);
+- "share": per-epoch time of the M models together / the sum of their per-epoch
+  times alone (one thread each), for M = 4, 16, 40 models of one loss (hinge,
+  'optimal' steps, alphas apart) on dense 200k x 100 float64 (one thread and two);
 - losses in passes: M = 16 models of 4 losses (4 passes over the rows, one per loss)
   against 16 models of one loss (one pass): the cost of a pass per loss. A per-model
   switch of losses inside one pass could save at most the difference, and would
   cost every model a dispatch per row (and the compiler's inlining of the loss into
   the step), so the engine runs a pass per loss (see the table's last column);
-- CSR 200k x 2^18 with 60 non-zeros per row, the same shares.
+- CSR 200k x 2^18 with 60 non-zeros per row, the same shares: there a job holds one
+  model (its 2 MB of weights fill the cache: _engine.SPARSE_JOB_BYTES), so models
+  gain from threads, not from shared reads.
 
 Timings are medians of --repeats runs; the per-epoch time is (fit of 1 + E epochs -
 fit of 1 epoch) / E, as in run.py.
@@ -119,16 +121,21 @@ def main(argv=None):
     parser.add_argument("--out", default=RESULTS)
     args = parser.parse_args(argv)
     repeats = args.repeats or (2 if args.quick else 5)
-    lines = ["| X | models | threads | one model ms/epoch | M models ms/epoch "
+    lines = ["| X | models | threads | a model alone ms/epoch | M models ms/epoch "
              "| per model | share of a model alone |",
              "|---|---|---:|---:|---:|---:|---:|"]
     print("\n".join(lines), flush=True)
     for name, label, n_threads, X, y, models in cases(args.quick):
+        per_coordinate = "schedules" in label
+        # the models alone: one of them when they differ only by alpha (the same work
+        # each), else each of them (the mean of their epochs)
+        apart = models[:1] if "× hinge" in label else models
         alone, together = [], []
         for _ in range(repeats):
-            alone.append(epoch_seconds(models[:1], X, y, args.epochs, 1))
+            alone.append(statistics.mean(
+                epoch_seconds([m], X, y, args.epochs, 1, per_coordinate) for m in apart))
             together.append(epoch_seconds(models, X, y, args.epochs, n_threads,
-                                          per_coordinate="schedules" in label))
+                                          per_coordinate))
         one, many = statistics.median(alone), statistics.median(together)
         share = many / (len(models) * one)
         line = (f"| {name} | {label} | {n_threads} | {one * 1e3:.1f} | {many * 1e3:.1f} "
@@ -139,7 +146,8 @@ def main(argv=None):
         os.makedirs(args.out, exist_ok=True)
         with open(os.path.join(args.out, "fused_models.md"), "w") as f:
             f.write("# Models fitted together: per-epoch share of a model alone\n\n"
-                    "`python benchmarks/fused_models.py` (one model alone: one thread)\n\n"
+                    "`python benchmarks/fused_models.py` (the models alone: one thread each; "
+                    "share: the M models' epoch / the sum of their epochs alone)\n\n"
                     + "\n".join(lines) + "\n")
     return 0
 

@@ -189,3 +189,26 @@ def test_multinomial_models_among_one_vs_rest_ones(layout, n_threads):
         for j in range(arrays.coef.shape[0]):
             _assert_same(together, k, arrays, j, result, single)
             k += 1
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_wide_csr_models_in_jobs_of_a_few(n_threads):
+    """CSR rows over 2^16 features: a job holds at most SPARSE_JOB_BYTES of weights
+    (two models here), so the pass is several jobs; each model as alone."""
+    rng = np.random.RandomState(5)
+    d, n = 2 ** 16, 200
+    X = sp.random(n, d, density=20 / d, format="csr", random_state=rng)
+    y = (rng.uniform(size=n) > 0.5).astype(np.float64)
+    assert _engine.SPARSE_JOB_BYTES // (d * 8) == 2
+    models, alone, parts = [], [], []
+    for i in range(5):
+        settings, schedule = _model(rng, ["hinge", "log_loss"][i % 2])
+        models.append(settings)
+        averaged = settings["average"] > 0
+        arrays = _arrays(1, d, np.float64, schedule, averaged)
+        parts.append(_arrays(1, d, np.float64, schedule, averaged))
+        alone.append((arrays, _fit([settings], X, y, True, arrays)))
+    together = _stack(parts)
+    result = _fit(models, X, y, True, together, n_threads=n_threads)
+    for k, (arrays, single) in enumerate(alone):
+        _assert_same(together, k, arrays, 0, result, single)

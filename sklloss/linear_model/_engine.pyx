@@ -147,6 +147,8 @@ cdef enum:
 # in the cache from one epoch to the next, and copying its rows only costs;
 # benchmarks/floor.py measures both).
 PIPELINE_MIN_BYTES = 1 << 24
+# The weights that the models of one job over CSR rows may have (see _epochs).
+SPARSE_JOB_BYTES = 1 << 20
 
 
 cdef Py_ssize_t with_loss(loss_t loss, const precision_t* precision,
@@ -593,10 +595,17 @@ cdef class _Run:
         }
 
 
-cdef int _plan_passes(_Run fit, Py_ssize_t n_threads) except -1:
+cdef inline Py_ssize_t _n_groups(Py_ssize_t n, Py_ssize_t n_threads,
+                                 Py_ssize_t per_job) noexcept nogil:
+    """The jobs of a pass of n models: one per thread, and at most per_job models
+    each."""
+    return max(1, max(min(n_threads, n), (n + per_job - 1) // per_job))
+
+
+cdef int _plan_passes(_Run fit, Py_ssize_t n_threads, Py_ssize_t per_job) except -1:
     """The passes of a fit: its models grouped by loss and kind of row loop (in the
-    order they first appear), each split by its models into at most n_threads jobs,
-    every job's models in model order."""
+    order they first appear), each split by its models into jobs (_n_groups), every
+    job's models in model order."""
     cdef Py_ssize_t m, p, g, i, n, n_groups, n_jobs = 0, at = 0
     cdef const Settings* s
     cdef const Settings* first
@@ -618,7 +627,7 @@ cdef int _plan_passes(_Run fit, Py_ssize_t n_threads) except -1:
         n = 0
         for m in range(fit.n_models):
             n += fit.pass_of[m] == p
-        n_jobs += max(1, min(n_threads, n))
+        n_jobs += _n_groups(n, n_threads, per_job)
     fit.allocate_jobs(n_jobs)
     n_jobs = 0
     for p in range(fit.n_passes):
@@ -627,7 +636,7 @@ cdef int _plan_passes(_Run fit, Py_ssize_t n_threads) except -1:
             if fit.pass_of[m] == p:
                 fit.job_models[at + n] = fit.lead[m]
                 n += 1
-        n_groups = max(1, min(n_threads, n))
+        n_groups = _n_groups(n, n_threads, per_job)
         for g in range(n_groups):
             fit.job_pass[n_jobs] = p
             fit.job_start[n_jobs] = at + g * n // n_groups
@@ -927,7 +936,15 @@ cdef object _epochs(_Run fit, data, arrays, run, floating[:, ::1] coef,
     cdef const double[::1] weight_pos = arrays.weight_pos
     cdef const double[::1] weight_neg = arrays.weight_neg
 
-    _plan_passes(fit, n_threads)
+    # A CSR row updates its models' weights at random places: a job's models share
+    # the cache, and beyond SPARSE_JOB_BYTES of weights each model's misses cost
+    # more than another read of the rows (benchmarks/fused_models.py: 16 models of
+    # 2^18 weights in one pass took 2.2 times their 16 passes alone). Dense rows
+    # read each model's weights in order: any number per job.
+    cdef Py_ssize_t per_job = max(1, SPARSE_JOB_BYTES // max(
+        1, d * <Py_ssize_t>sizeof(floating) * (n_classes if n_classes > 0 else 1))) \
+        if sparse else max(1, fit.n_models)
+    _plan_passes(fit, n_threads, per_job)
     n_jobs = fit.n_jobs
     n_team = min(n_threads, n_jobs)
     cdef Epoch* jobs = fit.jobs
