@@ -120,6 +120,8 @@ def _key(value):
         return value
     if isinstance(value, tuple):
         return tuple(_key(v) for v in value)
+    if isinstance(value, np.ndarray):  # (whose repr is cut short when long)
+        return ("array", value.dtype.str, value.shape, value.tobytes())
     return ("repr", type(value).__name__, repr(value))
 
 
@@ -286,6 +288,7 @@ class _FusedSearch:
     fitted together (see the module's doc)."""
 
     def fit(self, X, y=None, **params):
+        self.__dict__.pop("fused_fit_time_", None)  # (a previous fit's)
         plan = _final_step(self.estimator)
         rows = _rows_of(X) if plan is not None else None
         if rows is None:
