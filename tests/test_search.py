@@ -64,22 +64,22 @@ class _Calls:
         return self.real(*args)
 
 
+def _fit_counting(search, X, y, fit_params):
+    """(the search fitted, its engine calls, its warnings)."""
+    calls = _Calls()
+    with warnings.catch_warnings(record=True) as caught, \
+            pytest.MonkeyPatch.context() as patch:
+        warnings.simplefilter("always")
+        patch.setattr(_engine, "fit_epochs", calls)
+        search.fit(X, y, **fit_params)
+    return search, calls, caught
+
+
 def _compare(make, X, y=None, fused=True, **fit_params):
     """Fit sklloss's search and scikit-learn's, made by make(module); compare. With
     `fused`, sklloss's search makes fewer engine calls than scikit-learn's fits."""
-    their_calls, our_calls = _Calls(), _Calls()
-    theirs = make(sk)
-    with warnings.catch_warnings(record=True) as their_warnings, \
-            pytest.MonkeyPatch.context() as patch:
-        warnings.simplefilter("always")
-        patch.setattr(_engine, "fit_epochs", their_calls)
-        theirs.fit(X, y, **fit_params)
-    search = make(ours)
-    with warnings.catch_warnings(record=True) as our_warnings, \
-            pytest.MonkeyPatch.context() as patch:
-        warnings.simplefilter("always")
-        patch.setattr(_engine, "fit_epochs", our_calls)
-        search.fit(X, y, **fit_params)
+    theirs, their_calls, their_warnings = _fit_counting(make(sk), X, y, fit_params)
+    search, our_calls, our_warnings = _fit_counting(make(ours), X, y, fit_params)
     # (scikit-learn's n_jobs > 1 fits in other processes: count its fits, not calls)
     fits = len(theirs.cv_results_["params"]) * theirs.n_splits_
     if fused:

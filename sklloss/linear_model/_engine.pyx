@@ -1127,6 +1127,8 @@ def fit_epochs(models, data, arrays, run):
 
 def _fit(tuple models, data, arrays, run, floating[:, ::1] coef,
          const index_t[::1] X_indices):
+    """fit_epochs, compiled for X's float type and index type: the models' records
+    checked and copied, the outputs started, then the epochs."""
     cdef Py_ssize_t K = coef.shape[0], n_models = len(models), n_classes = data.n_classes
     cdef Py_ssize_t k, m, n_rows
     cdef const floating[::1] X_data = data.X_data

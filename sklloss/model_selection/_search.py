@@ -355,10 +355,12 @@ _FUSED_NOTE = """
 """
 
 
-class GridSearchCV(_FusedSearch, _sk.GridSearchCV):
-    __doc__ = (_sk.GridSearchCV.__doc__.split("\n\n", 1)[0] + "\n" + _FUSED_NOTE + """
+def _docstring(sklearn_class, example):
+    """A search's docstring: scikit-learn's summary line, what sklloss's does, and its
+    example."""
+    return (sklearn_class.__doc__.split("\n\n", 1)[0] + "\n" + _FUSED_NOTE + f"""
     Parameters, attributes and methods: those of
-    :class:`sklearn.model_selection.GridSearchCV`, and
+    :class:`sklearn.model_selection.{sklearn_class.__name__}`, and
 
     Attributes
     ----------
@@ -366,7 +368,11 @@ class GridSearchCV(_FusedSearch, _sk.GridSearchCV):
         Seconds spent fitting candidates together (on every fold), when they were.
 
     Examples
-    --------
+    --------{example}""")
+
+
+class GridSearchCV(_FusedSearch, _sk.GridSearchCV):
+    __doc__ = _docstring(_sk.GridSearchCV, """
     >>> from sklearn.datasets import load_breast_cancer
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
@@ -383,22 +389,12 @@ class GridSearchCV(_FusedSearch, _sk.GridSearchCV):
 
 
 class RandomizedSearchCV(_FusedSearch, _sk.RandomizedSearchCV):
-    __doc__ = (_sk.RandomizedSearchCV.__doc__.split("\n\n", 1)[0] + "\n" + _FUSED_NOTE + """
-    Parameters, attributes and methods: those of
-    :class:`sklearn.model_selection.RandomizedSearchCV`, and
-
-    Attributes
-    ----------
-    fused_fit_time_ : float
-        Seconds spent fitting candidates together (on every fold), when they were.
-
-    Examples
-    --------
+    __doc__ = _docstring(_sk.RandomizedSearchCV, """
     >>> from scipy.stats import loguniform
     >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.preprocessing import scale
     >>> from sklloss import SGDRegressor
     >>> from sklloss.model_selection import RandomizedSearchCV
-    >>> from sklearn.preprocessing import scale
     >>> X, y = load_diabetes(return_X_y=True)
     >>> search = RandomizedSearchCV(
     ...     SGDRegressor(random_state=0),
