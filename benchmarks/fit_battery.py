@@ -64,6 +64,15 @@ EXTRAS = [None, "sample_weight", "class_weight", "n_jobs", "loss object", "verbo
           "huge steps"]
 
 
+def _draw(random_state, task, loss, schedules, per_loss):
+    """`per_loss` configurations of this task's loss, drawn from every combination."""
+    every = [(task, loss, *rest) for rest in itertools.product(
+        ["l2", "l1", "elasticnet", None], schedules, [False, True], ["dense", "csr"],
+        ["float64", "float32"], ["fit", "partial_fit", "early stopping"], EXTRAS)]
+    picked = random_state.choice(len(every), per_loss, replace=False)
+    return [every[i] for i in sorted(picked)]
+
+
 def configurations(per_loss=40):
     """`per_loss` configurations (seeded) of each task's each loss."""
     chosen = []
@@ -73,23 +82,13 @@ def configurations(per_loss=40):
             schedules = ["optimal", "invscaling", "constant", "adaptive"]
             if loss == PA_LOSS.get(task, "hinge"):
                 schedules += ["pa1", "pa2"]
-            every = [(task, loss, *rest) for rest in itertools.product(
-                ["l2", "l1", "elasticnet", None], schedules, [False, True],
-                ["dense", "csr"], ["float64", "float32"],
-                ["fit", "partial_fit", "early stopping"], EXTRAS)]
-            picked = random_state.choice(len(every), per_loss, replace=False)
-            chosen.extend(every[i] for i in sorted(picked))
+            chosen.extend(_draw(random_state, task, loss, schedules, per_loss))
     # sklloss's own losses and schedules, and the one-class SVM (drawn apart, so that
     # the configurations above stay what they were)
     random_state = np.random.RandomState(2)
     for task, losses in MORE_LOSSES.items():
         for loss in losses:
-            every = [(task, loss, *rest) for rest in itertools.product(
-                ["l2", "l1", "elasticnet", None], MORE_SCHEDULES, [False, True],
-                ["dense", "csr"], ["float64", "float32"],
-                ["fit", "partial_fit", "early stopping"], EXTRAS)]
-            picked = random_state.choice(len(every), per_loss, replace=False)
-            chosen.extend(every[i] for i in sorted(picked))
+            chosen.extend(_draw(random_state, task, loss, MORE_SCHEDULES, per_loss))
     return chosen
 
 

@@ -113,6 +113,10 @@ LEARNING_RATES = {"constant": 1, "optimal": 2, "invscaling": 3, "adaptive": 4,
 # measures both.
 BASE_STEP_PER_ETA0 = {"adagrad": 10.0, "normalized_adagrad": 50.0}
 
+# What a one-class model must be (ModelSettings and fit_epochs refuse any other).
+ONE_CLASS_PROBLEM = ("The one-class problem is a binary one of steps 'constant', "
+                     "'optimal', 'invscaling' or 'adaptive'.")
+
 # Outcome of fit_epochs.
 OK = 0
 DIVERGED = 1
@@ -344,8 +348,7 @@ cdef class ModelSettings:
         self.s.fit_intercept = fit_intercept
         self.s.average = average
         if one_class and (multiclass or self.s.passive_aggressive or self.s.per_coordinate):
-            raise ValueError("The one-class problem is a binary one of steps 'constant', "
-                             "'optimal', 'invscaling' or 'adaptive'.")
+            raise ValueError(ONE_CLASS_PROBLEM)
         self.s.one_class = one_class
         self.s.optimal_init = 0.0
         if learning_rate == OPTIMAL:
@@ -363,6 +366,11 @@ cdef class ModelSettings:
     @property
     def multiclass(self):
         return bool(self.s.multiclass)
+
+    @property
+    def per_coordinate(self):
+        """Its schedule has per-coordinate steps (and state the model keeps)."""
+        return bool(self.s.per_coordinate)
 
 
 class TrainingData:
@@ -1045,8 +1053,7 @@ cdef object _epochs(_Run fit, data, arrays, run, floating[:, ::1] coef,
                 _gather(rows, n_rows, &sample_weight[0], &sw_in_order[0])
             for j in range(n_jobs):
                 jobs[j].n_rows = n_rows
-                jobs[j].t0 = fit.t_of[fit.job_models[fit.job_start[j]]]
-                if jobs[j].n_models > 0:
+                if jobs[j].n_models > 0:  # (a job with none does not run)
                     jobs[j].t0 = fit.t_of[jobs[j].models[0]]
             if pipelined:
                 pipeline.order = rows
@@ -1156,8 +1163,7 @@ def _fit(tuple models, data, arrays, run, floating[:, ::1] coef,
         if settings.s.multiclass and (n_classes < 2 or weight_pos.shape[0] != K):
             raise ValueError("A multi-class loss needs K >= 2 outputs and K class weights.")
         if settings.s.one_class and not data.classification:
-            raise ValueError("The one-class problem is a binary one of steps 'constant', "
-                             "'optimal', 'invscaling' or 'adaptive'.")
+            raise ValueError(ONE_CLASS_PROBLEM)
         fit.lead[m] = k
         fit.width[m] = n_classes if settings.s.multiclass else 1
         k += fit.width[m]

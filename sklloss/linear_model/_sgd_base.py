@@ -416,7 +416,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             X_data = X.reshape(-1)
             X_indices = X_indptr = NO_INDEX
             intercept_decay = 1.0
-        step_state = self._step_state_to_run(coef.shape, keep_step_state)
+        step_state = self._step_state_to_run(plan.settings, coef.shape, keep_step_state)
         request = (
             (plan.settings,) if plan.loss.is_multiclass else (plan.settings,) * coef.shape[0],
             _engine.TrainingData(
@@ -453,11 +453,12 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         result["step_state"] = step_state
         return result
 
-    def _step_state_to_run(self, shape, keep):
+    def _step_state_to_run(self, settings, shape, keep):
         """The per-coordinate schedules' state for a run of the (K, d) model `shape`:
         (learning_rate, root, inv_scale, sums) as fit_epochs takes the last three,
-        fresh arrays it may update; None for the other schedules."""
-        if self.learning_rate not in PER_COORDINATE_SCHEDULES:
+        fresh arrays it may update; None for the other schedules (the engine's
+        settings record says which are per-coordinate)."""
+        if not settings.per_coordinate:
             return None
         saved = self.__dict__.get("_step_state")
         if keep and saved is not None and saved[0] == self.learning_rate \
