@@ -707,19 +707,21 @@ def _model_settings(**settings):
 def is_plain_dense(X, n_features, check_finite=True):
     """Whether X is a C-contiguous float64 / float32 ndarray with at least one row and
     `n_features` columns (None: any number > 0) of finite values (or finiteness is
-    assumed, as scikit-learn's ``assume_finite`` config says, or not asked for):
-    what scikit-learn's validation returns as it is."""
+    assumed, as scikit-learn's ``assume_finite`` config says, not asked for, or
+    already checked by the fit_together that runs this fit): what scikit-learn's
+    validation returns as it is."""
     return (type(X) is np.ndarray and X.ndim == 2 and X.dtype in FLOAT_DTYPES
             and X.flags.c_contiguous and X.shape[0] > 0
             and (X.shape[1] > 0 if n_features is None else X.shape[1] == n_features)
             and (not check_finite or get_config()["assume_finite"]
-                 or _checks.all_finite(X.reshape(-1))))
+                 or X is _together.checked_rows() or _checks.all_finite(X.reshape(-1))))
 
 
 def is_plain_csr(X, n_features):
     """Whether X is a float64 / float32 CSR matrix (or array) with at least one row
     and `n_features` columns (None: any number > 0), sorted duplicate-free in-range
-    column indices, a well-formed indptr and finite values: what the checks of
+    column indices, a well-formed indptr and finite values (the last three checked
+    once by the fit_together that runs this fit, if any): what the checks of
     `_validate_X_y` return as it is."""
     return (type(X) in CSR_TYPES and X.ndim == 2 and X.dtype in FLOAT_DTYPES
             and X.shape[0] > 0
@@ -728,8 +730,9 @@ def is_plain_csr(X, n_features):
             and X.data.flags.c_contiguous and X.indices.flags.c_contiguous
             and X.indptr.flags.c_contiguous and X.data.ndim == 1
             and X.indices.ndim == 1 and X.indptr.ndim == 1
-            and _checks.csr_is_canonical_and_finite(X.data, X.indices, X.indptr,
-                                                    X.shape[0], X.shape[1]))
+            and (X is _together.checked_rows()
+                 or _checks.csr_is_canonical_and_finite(X.data, X.indices, X.indptr,
+                                                        X.shape[0], X.shape[1])))
 
 
 def is_plain_target(y, n_samples, classification):

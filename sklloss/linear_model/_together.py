@@ -24,6 +24,13 @@ from . import _engine
 _local = threading.local()
 
 
+def checked_rows():
+    """The X that the calling thread's fit_together found plain (finite values, a
+    canonical CSR structure) once for all its fits, or None: a fit's own checks
+    need not read it again."""
+    return getattr(_local, "checked_rows", None)
+
+
 def current_rendezvous():
     """The rendezvous the calling thread's fit meets the others at, once; else None."""
     rendezvous = getattr(_local, "rendezvous", None)
@@ -111,14 +118,20 @@ def fit_together(estimators, X, y=None, *, n_threads=1, **fit_params):
     """
     rendezvous = _Rendezvous(len(estimators))
     outcomes = [None] * len(estimators)
+    # (X's values checked once here, not once per fit: each fit still checks its
+    # shape, and an X that fails is checked, and refused, by every fit itself)
+    from ._sgd_base import is_plain_csr, is_plain_dense
+    checked = X if is_plain_dense(X, None) or is_plain_csr(X, None) else None
 
     def fit(i, estimator):
         _local.rendezvous = rendezvous
+        _local.checked_rows = checked
         try:
             estimator.fit(X, y, **fit_params)
         except BaseException as error:  # noqa: BLE001 - handed to the caller
             outcomes[i] = error
         finally:
+            _local.checked_rows = None
             if getattr(_local, "rendezvous", None) is rendezvous:
                 _local.rendezvous = None
                 rendezvous.leave()

@@ -22,6 +22,7 @@ parameters of a candidate fitted together takes that fitted model; any other fit
 """
 import functools
 import inspect
+import threading
 import time
 
 import numpy as np
@@ -62,19 +63,32 @@ def _rows_of(X):
 
 
 class _Marked:
-    """What _Rows and _CSRRows share: indexed by a split's training rows, they give
-    those rows marked with the split (`split`); any other subset is plain."""
+    """What _Rows and _CSRRows share: indexed by a split's rows, they give them
+    through the search's _Fusion (`subset`); any other subset is plain."""
 
     def _subset(self, key, take, plain):
         fusion = self.__dict__.get("fusion")
         rows = key[0] if isinstance(key, tuple) and len(key) == 2 and key[1] is Ellipsis \
             else key
-        split = fusion.split_of(rows) if fusion is not None else None
-        subset = take(key)
-        if split is None:
-            return plain(subset)
-        subset.split = split
-        return subset
+        found = fusion.split_of(rows) if fusion is not None else None
+        if found is None:
+            return plain(take(key))
+        return fusion.subset(*found, lambda: take(key), plain)
+
+
+class _Deferred:
+    """A split's training rows not taken yet: what scikit-learn's evaluation hands
+    the candidate's fit when nothing else reads them (no training scores, no
+    callbacks). A candidate fitted together never needs them; any other fit takes
+    them (`rows()`). Taking them for every candidate would copy most of X once per
+    candidate and split, as long as the fits themselves on large data."""
+
+    def __init__(self, split, take):
+        self.split = split
+        self._take = take
+
+    def rows(self):
+        return self._take()
 
 
 class _Rows(np.ndarray, _Marked):
@@ -107,6 +121,12 @@ def _plain(X):
         return X.view(np.ndarray)
     if isinstance(X, _CSRRows):
         return sp.csr_matrix((X.data, X.indices, X.indptr), shape=X.shape)
+    return X
+
+
+def _read_only(X):
+    for array in (X.data, X.indices, X.indptr) if sp.issparse(X) else (X,):
+        array.setflags(write=False)
     return X
 
 
@@ -143,15 +163,42 @@ class _Fusion:
         self.splits = []
         self.fitted = {}
         self.fit_time = 0.0
+        self.test_rows = {}
+        self.lock = threading.Lock()
+        # (scikit-learn reads a split's training rows besides the fit only for the
+        # training scores and for callbacks)
+        self.defer_training_rows = not (search.return_train_score
+                                        or getattr(search, "_skl_callbacks", None))
 
     def split_of(self, rows):
-        """The split whose training rows these are, or None."""
+        """(split, True) when these are a split's training rows, (split, False) its
+        test rows, else None."""
         if not isinstance(rows, np.ndarray) or rows.ndim != 1:
             return None
-        for s, (train, _) in enumerate(self.splits):
-            if train.shape == rows.shape and np.array_equal(train, rows):
-                return s
+        for s, split in enumerate(self.splits):
+            for part, training in zip(split, (True, False)):
+                if part.shape == rows.shape and np.array_equal(part, rows):
+                    return s, training
         return None
+
+    def subset(self, split, training, take, plain):
+        """A split's rows of X, as the evaluation indexes them (take: the marked
+        subset, plain: without the marks). Training rows come marked with their
+        split, deferred (_Deferred) when the search reads them only to fit; test
+        rows are taken once per split: the SGD estimators only read them, so every
+        candidate shares them (read-only), while a pipeline's candidate gets its own
+        copy (its transforms may write to their input: StandardScaler(copy=False))."""
+        if training:
+            if self.defer_training_rows:
+                return _Deferred(split, lambda: plain(take()))
+            subset = take()
+            subset.split = split
+            return subset
+        with self.lock:
+            if split not in self.test_rows:
+                self.test_rows[split] = _read_only(plain(take()))
+            rows = self.test_rows[split]
+        return rows if self.final_step is None else rows.copy()
 
     def take(self, parameters, X):
         """The model fitted together for these parameters on the rows X (a split's
@@ -211,7 +258,9 @@ class _Fusion:
             groups.setdefault(_candidate_key(prefix), []).append(
                 (_candidate_key(parameters), estimator, final))
         for members in groups.values():
-            X_fit = X_train
+            # (the earlier steps of one group may write to their input: the next
+            # group's get the rows as they were)
+            X_fit = X_train.copy() if len(groups) > 1 else X_train
             prefix = None
             if final_step is not None:
                 pipeline = members[0][1]
@@ -264,7 +313,9 @@ class _Candidate:
         if fitted is not None:
             self.__dict__["estimator"] = fitted
             return self
-        if getattr(X, "split", None) is not None:
+        if isinstance(X, _Deferred):
+            X = X.rows()
+        elif getattr(X, "split", None) is not None:
             X = X.copy()  # (the rows are the caller's to keep: a fit may write to X)
         self.estimator.fit(_plain(X), y, **fit_params)
         return self
