@@ -12,10 +12,10 @@ schedules). Rows:
   times alone (one thread each), for M = 4, 16, 40 models of one loss (hinge,
   'optimal' steps, alphas apart) on dense 200k x 100 float64 (one thread and two);
 - losses in passes: M = 16 models of 4 losses (4 passes over the rows, one per loss)
-  against 16 models of one loss (one pass): the cost of a pass per loss. A per-model
-  switch of losses inside one pass could save at most the difference, and would
-  cost every model a dispatch per row (and the compiler's inlining of the loss into
-  the step), so the engine runs a pass per loss (see the table's last column);
+  against 16 models of one loss (one pass); most of the difference is the losses'
+  own costs (log_loss's exp and log). One pass switched from loss to loss, measured
+  against a pass per loss by benchmarks/loss_passes.py, won only on long dense rows
+  and lost on short ones: the engine runs a pass per loss;
 - CSR 200k x 2^18 with 60 non-zeros per row, the same shares: there a job holds one
   model (its 2 MB of weights fill the cache: _engine.SPARSE_JOB_BYTES), so models
   gain from threads, not from shared reads.

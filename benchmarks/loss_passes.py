@@ -74,11 +74,15 @@ def main(argv=None):
         lines.append(f"{case} {a:.1f} | {b:.1f} | {b / a:.2f} |")
     table = "\n".join(lines)
     print(table)
+    commits = {build: subprocess.run(["git", "-C", tree, "rev-parse", "--short", "HEAD"],
+                                     capture_output=True, text=True).stdout.strip() or "?"
+               for build, tree in trees.items()}
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "loss_passes.md"), "w") as f:
-        f.write(f"# Models of different losses: a pass per loss (A) or one switched pass (B)\n\n"
+        f.write(f"# Models of different losses: two builds\n\n"
                 f"`python benchmarks/loss_passes.py A B --rounds {args.rounds}` (medians of "
-                f"{args.rounds} alternating rounds)\n\n{table}\n")
+                f"{args.rounds} alternating rounds; A: commit {commits['A']}, B: commit "
+                f"{commits['B']})\n\n{table}\n")
 
 
 if __name__ == "__main__":

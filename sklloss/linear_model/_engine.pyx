@@ -69,11 +69,7 @@ from sklloss.linear_model._epoch cimport (
     HAVE_ATOMICS,
     SLOTS,
     Epoch,
-    Job,
-    ModelRow,
     Pipeline,
-    _models_row,
-    switch_t,
     _check_signals,
     _epoch,
     _gather,
@@ -126,7 +122,9 @@ OK = 0
 DIVERGED = 1
 
 
-# -- the loss: one epoch, or a model's step on a row, by the shared switch ----------
+# -- the loss: one epoch, by the shared switch ---------------------------------------
+ctypedef Epoch Job
+
 # The float type of X and the model, and the index type of a CSR X: one epoch loop
 # (per loss) is compiled for each pair.
 ctypedef struct Float32Int32:
@@ -158,35 +156,22 @@ SPARSE_JOB_BYTES = 1 << 20
 
 
 cdef Py_ssize_t with_loss(loss_t loss, const precision_t* precision,
-                          Job* job) noexcept nogil:
-    """One epoch of `job.epoch` on the loss `loss`: the rows learned from (or
-    WRONG_OUTPUTS); or, `job.row` set, that model's step on that row (0)."""
-    cdef Epoch* epoch = job.epoch
-    cdef ModelRow* row = job.row
+                          Epoch* job) noexcept nogil:
+    """One epoch of `job` on the loss `loss`: the rows learned from (or WRONG_OUTPUTS)."""
     if loss_t is MultinomialLogLoss:
-        if row != NULL or not epoch.multiclass:
+        if not job.multiclass:
             return WRONG_OUTPUTS
     else:
-        if row != NULL:
-            if precision_t is Float32Int32:
-                _models_row(loss, row, <const float*>NULL, <const int32_t*>NULL)
-            elif precision_t is Float32Int64:
-                _models_row(loss, row, <const float*>NULL, <const int64_t*>NULL)
-            elif precision_t is Float64Int32:
-                _models_row(loss, row, <const double*>NULL, <const int32_t*>NULL)
-            else:
-                _models_row(loss, row, <const double*>NULL, <const int64_t*>NULL)
-            return 0
-        if epoch.multiclass:
+        if job.multiclass:
             return WRONG_OUTPUTS
     if precision_t is Float32Int32:
-        return _epoch(loss, epoch, <const float*>NULL, <const int32_t*>NULL)
+        return _epoch(loss, job, <const float*>NULL, <const int32_t*>NULL)
     elif precision_t is Float32Int64:
-        return _epoch(loss, epoch, <const float*>NULL, <const int64_t*>NULL)
+        return _epoch(loss, job, <const float*>NULL, <const int64_t*>NULL)
     elif precision_t is Float64Int32:
-        return _epoch(loss, epoch, <const double*>NULL, <const int32_t*>NULL)
+        return _epoch(loss, job, <const double*>NULL, <const int32_t*>NULL)
     else:
-        return _epoch(loss, epoch, <const double*>NULL, <const int64_t*>NULL)
+        return _epoch(loss, job, <const double*>NULL, <const int64_t*>NULL)
 
 
 include "../losses/_switch.pxi"
@@ -200,25 +185,16 @@ cdef inline Py_ssize_t _job_epoch(const Epoch* job, const floating* precision,
         return NOT_RUN
     # (the loss's parameters: each model's own, which _epoch sets)
     cdef const LossParams* params = &job.outs[job.models[0]].s.params
-    cdef Job epoch
-    epoch.epoch = <Epoch*>job
-    epoch.row = NULL
-    return _switch_for(precision, index_type)(job.kernel, params, NULL, &epoch)
-
-
-cdef inline switch_t _switch_for(const floating* precision,
-                                 const index_t* index_type) noexcept nogil:
-    """The loss switch compiled for the float type and the index type of X."""
     if floating is float:
         if index_t is int32_t:
-            return <switch_t>switch_loss[Float32Int32]
+            return switch_loss(job.kernel, params, <const Float32Int32*>NULL, <Epoch*>job)
         else:
-            return <switch_t>switch_loss[Float32Int64]
+            return switch_loss(job.kernel, params, <const Float32Int64*>NULL, <Epoch*>job)
     else:
         if index_t is int32_t:
-            return <switch_t>switch_loss[Float64Int32]
+            return switch_loss(job.kernel, params, <const Float64Int32*>NULL, <Epoch*>job)
         else:
-            return <switch_t>switch_loss[Float64Int64]
+            return switch_loss(job.kernel, params, <const Float64Int64*>NULL, <Epoch*>job)
 
 
 cdef inline Py_ssize_t _pipelined_epoch(const Epoch* job, Pipeline* p,
@@ -525,8 +501,6 @@ cdef class _Run:
     cdef Py_ssize_t* job_size
     cdef Py_ssize_t* job_models       # the jobs' models (first outputs), job by job
     cdef Py_ssize_t* active_models    # idem, each job's active ones first (its Epoch's)
-    cdef Py_ssize_t* run_end          # idem, per active model: the end of its run of one
-                                      # loss among them (Epoch.run_end, _mark_runs)
     cdef Py_ssize_t* learned          # per job: rows learned in the epoch (or a status)
     cdef Py_ssize_t* work             # per job: see Epoch.work
     cdef Py_ssize_t* pass_learned     # per pass
@@ -558,7 +532,6 @@ cdef class _Run:
         free(self.job_size)
         free(self.job_models)
         free(self.active_models)
-        free(self.run_end)
         free(self.learned)
         free(self.work)
         free(self.pass_learned)
@@ -601,11 +574,9 @@ cdef class _Run:
         self.work = <Py_ssize_t*>calloc(J, sizeof(Py_ssize_t))
         self.job_models = <Py_ssize_t*>calloc(M, sizeof(Py_ssize_t))
         self.active_models = <Py_ssize_t*>calloc(M, sizeof(Py_ssize_t))
-        self.run_end = <Py_ssize_t*>calloc(M, sizeof(Py_ssize_t))
         if (self.jobs == NULL or self.job_pass == NULL or self.job_start == NULL
                 or self.job_size == NULL or self.learned == NULL or self.work == NULL
-                or self.job_models == NULL or self.active_models == NULL
-                or self.run_end == NULL):
+                or self.job_models == NULL or self.active_models == NULL):
             raise MemoryError()
         return 0
 
@@ -640,12 +611,16 @@ cdef inline Py_ssize_t _n_groups(Py_ssize_t n, Py_ssize_t n_threads,
 
 
 cdef int _plan_passes(_Run fit, Py_ssize_t n_threads, Py_ssize_t per_job) except -1:
-    """The passes of a fit: its models grouped by kind of row loop and, for a
-    multi-class loss, by loss (in the order they first appear), each split by its
-    models into jobs (_n_groups), every job's models in model order. The models of
-    single-output losses share passes whatever their losses (a job whose losses
-    differ is `mixed`: one read of each row for them all, where a pass per loss
-    read it once per loss; benchmarks/fused_models.py measures both)."""
+    """The passes of a fit: its models grouped by loss and kind of row loop (in the
+    order they first appear), each split by its models into jobs (_n_groups), every
+    job's models in model order.
+
+    A pass per loss, not one pass whose rows switch from loss to loss: measured
+    (benchmarks/results/loss_passes.md, against commit 2a18426, which switched per
+    run of models of one loss), one switched pass won only on dense rows of 64
+    values or more with models of 4 losses (0.75-0.82 of the time), and lost on short
+    dense rows (1.15-1.50) and small CSR rows (1.19-1.57), where the switch's call
+    costs more than another read of the rows."""
     cdef Py_ssize_t m, p, g, i, n, n_groups, n_jobs = 0, at = 0
     cdef const Settings* s
     cdef const Settings* first
@@ -655,8 +630,7 @@ cdef int _plan_passes(_Run fit, Py_ssize_t n_threads, Py_ssize_t per_job) except
         s = &fit.settings[m]
         for p in range(fit.n_passes):
             first = &fit.settings[pass_first[p]]
-            if ((first.kernel == s.kernel or not (first.multiclass or s.multiclass))
-                    and first.per_coordinate == s.per_coordinate
+            if (first.kernel == s.kernel and first.per_coordinate == s.per_coordinate
                     and first.skips_zero_rows == s.skips_zero_rows):
                 break
         else:
@@ -671,51 +645,22 @@ cdef int _plan_passes(_Run fit, Py_ssize_t n_threads, Py_ssize_t per_job) except
         n_jobs += _n_groups(n, n_threads, per_job)
     fit.allocate_jobs(n_jobs)
     n_jobs = 0
-    cdef Py_ssize_t* ordered = fit.active_models  # (as scratch: a pass's models)
     for p in range(fit.n_passes):
-        # the pass's models by loss (the losses in the order they first appear,
-        # each loss's models in model order)
         n = 0
         for m in range(fit.n_models):
-            if fit.pass_of[m] != p:
-                continue
-            for i in range(m):
-                if fit.pass_of[i] == p and fit.settings[i].kernel == fit.settings[m].kernel:
-                    break
-            else:
-                for i in range(m, fit.n_models):
-                    if fit.pass_of[i] == p and fit.settings[i].kernel == fit.settings[m].kernel:
-                        ordered[n] = fit.lead[i]
-                        n += 1
-        # dealt out to the jobs in turn: each job gets its share of every loss (whose
-        # costs differ), still in runs of one loss
+            if fit.pass_of[m] == p:
+                fit.job_models[at + n] = fit.lead[m]
+                n += 1
         n_groups = _n_groups(n, n_threads, per_job)
         for g in range(n_groups):
             fit.job_pass[n_jobs] = p
-            fit.job_start[n_jobs] = at
-            fit.job_size[n_jobs] = 0
-            for i in range(g, n, n_groups):
-                fit.job_models[at] = ordered[i]
-                fit.job_size[n_jobs] += 1
-                at += 1
+            fit.job_start[n_jobs] = at + g * n // n_groups
+            fit.job_size[n_jobs] = (g + 1) * n // n_groups - g * n // n_groups
             n_jobs += 1
+        at += n
     for i in range(fit.n_models):
         fit.active_models[i] = fit.job_models[i]
     return 0
-
-
-cdef void _mark_runs(_Run fit, Py_ssize_t j) noexcept:
-    """run_end of job j's active models: for each, where its run of models of one
-    loss ends (an index into the job's models)."""
-    cdef Epoch* job = &fit.jobs[j]
-    cdef const Py_ssize_t* models = fit.active_models + fit.job_start[j]
-    cdef Py_ssize_t* run_end = fit.run_end + fit.job_start[j]
-    cdef Py_ssize_t i, end = job.n_models
-    for i in range(job.n_models - 1, -1, -1):
-        if (i + 1 < job.n_models
-                and fit.outs[models[i]].s.kernel != fit.outs[models[i + 1]].s.kernel):
-            end = i + 1
-        run_end[i] = end
 
 
 cdef _start_outputs(_Run fit, floating[:, ::1] coef, floating[:, ::1] average_coef,
@@ -936,7 +881,6 @@ cdef bint _end_epoch(_Run fit, Py_ssize_t epoch, floating[:, ::1] coef,
                 fit.active_models[fit.job_start[j] + fit.jobs[j].n_models] = fit.job_models[i]
                 fit.jobs[j].n_models += 1
         n_active += fit.jobs[j].n_models
-        _mark_runs(fit, j)
     return n_active > 0
 
 
@@ -977,7 +921,7 @@ cdef object _epochs(_Run fit, data, arrays, run, floating[:, ::1] coef,
     the passes over them in their jobs and threads, the end of the epoch for every
     model (_end_epoch), and the models' state written back (_write_back)."""
     cdef Py_ssize_t K = coef.shape[0], d = coef.shape[1], n_all = y.shape[0]
-    cdef Py_ssize_t n_classes = fit.n_classes, k, i, j, m, n_rows, epoch = 0, n_jobs, n_team
+    cdef Py_ssize_t n_classes = fit.n_classes, k, j, m, n_rows, epoch = 0, n_jobs, n_team
     cdef Py_ssize_t n_threads = max(1, run.n_threads)
     cdef Py_ssize_t max_iter = run.max_iter
     cdef uint32_t seed = run.seed
@@ -1035,15 +979,9 @@ cdef object _epochs(_Run fit, data, arrays, run, floating[:, ::1] coef,
     for j in range(n_jobs):
         s = &fit.settings[fit.model_of[fit.job_models[fit.job_start[j]]]]
         jobs[j].kernel = s.kernel
-        jobs[j].mixed = False
-        for i in range(fit.job_start[j], fit.job_start[j] + fit.job_size[j]):
-            jobs[j].mixed |= outs[fit.job_models[i]].s.kernel != s.kernel
-        jobs[j].by_code = _switch_for(<floating*>NULL, <index_t*>NULL)
         jobs[j].outs = outs
         jobs[j].models = fit.active_models + fit.job_start[j]
         jobs[j].n_models = fit.job_size[j]
-        jobs[j].run_end = fit.run_end + fit.job_start[j]
-        _mark_runs(fit, j)
         jobs[j].multiclass = s.multiclass
         jobs[j].width = n_classes if s.multiclass else 1
         jobs[j].per_coordinate = s.per_coordinate

@@ -11,7 +11,7 @@ from cython cimport floating
 from libc.stdint cimport uint32_t
 from libc.string cimport memcpy
 
-from sklloss.losses._kernels cimport LossParams, MultinomialLogLoss, loss_t
+from sklloss.losses._kernels cimport MultinomialLogLoss, loss_t
 from sklloss.linear_model._rows cimport (
     _dot,
     _dot_sq,
@@ -59,47 +59,13 @@ cdef enum:
     SPINS_BEFORE_NAP = 1 << 12  # the gathering thread's pauses before it sleeps
 
 
-ctypedef struct ModelRow:
-    # The steps of a run of models of one loss on one row, in a job of models of
-    # different losses: what _models_row needs besides the loss, which the engine's
-    # switch picks by the models' code (Epoch.by_code).
-    const Epoch* e
-    const Py_ssize_t* models    # the models' first outputs
-    Py_ssize_t n_models
-    const void* x               # the row's values, X's float type
-    const void* idx             # a CSR row's indices, X's index type (dense: NULL)
-    Py_ssize_t nnz
-    double xsq                  # ||x||^2, or -1 until a dot product computes it
-    double y_r
-    double sw_r
-    double t
-
-
-ctypedef struct Job:
-    # What the engine's loss switch (sklloss/losses/_switch.pxi) runs on a loss:
-    Epoch* epoch                # a job's epoch (row is NULL),
-    ModelRow* row               # or some models' steps on one row
-
-
-# The loss switch compiled for X's float and index types (`precision`: a NULL
-# pointer of the engine's type for them): the rows learned, or a negative status.
-ctypedef Py_ssize_t (*switch_t)(int code, const LossParams* params, const void* precision,
-                                Job* job) noexcept nogil
-
-
 ctypedef struct Epoch:
-    # A pass: the models that one thread updates on the epoch's rows, all of one
-    # kind of row loop (the flags below) and of one loss, which `_epoch` is
-    # compiled for; or, `mixed`, of single-output losses that differ, each model's
-    # step then compiled for its own loss, reached by the switch `by_code`.
+    # A pass: the models that one thread updates on the epoch's rows, all of one loss
+    # (`_epoch` is compiled per loss) and one kind of row loop (the flags below).
     int kernel                  # the loss's code (sklloss.losses._kernels.LossCode)
-    bint mixed                  # the models' losses differ (kernel: the first's)
-    switch_t by_code            # the engine's loss switch for X's types (mixed)
     Output* outs                # every output's weight state (Output.s: its settings)
     const Py_ssize_t* models    # the first output of each model the pass updates
     Py_ssize_t n_models
-    const Py_ssize_t* run_end   # mixed: per model, the end of its run of models of one
-                                # loss among `models` (their losses' runs)
     Py_ssize_t width            # outputs per model: K for a multi-class loss, else 1
     bint multiclass             # the models are a multi-class loss's (K outputs each)
     bint per_coordinate         # the models' schedules are per-coordinate
@@ -328,7 +294,9 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
     cdef bint sparse = e.sparse
     cdef const floating* y = <const floating*>e.y
     cdef const floating* sw = <const floating*>e.sw
+    cdef const double* pos_label = e.pos_label
     cdef const double* weight_pos = e.weight_pos
+    cdef const double* weight_neg = e.weight_neg
     cdef const Py_ssize_t* order = e.order
     cdef double t0 = e.t0
     cdef bint check_signals = e.check_signals
@@ -336,23 +304,17 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
     cdef double* scratch = e.scratch
     cdef bint per_coordinate = e.per_coordinate
     cdef bint skips_zero_rows = e.skips_zero_rows
+    cdef bint classification = e.classification
     cdef Py_ssize_t r, i, m, k, nnz, yi, learned = 0
-    cdef const Py_ssize_t* run_end = e.run_end
     cdef const floating* x
     cdef const index_t* idx = NULL
-    cdef double xsq, t, y_r, sw_r
+    cdef double xsq, yk, cw, t, dot, y_r, sw_r
     cdef Output* o
     cdef const Settings* s
     cdef Coordinates c
     cdef floating* aw = NULL
     cdef floating* qk = NULL
     cdef Py_ssize_t work = e.work[0]
-    # (a mixed job's step of one model on one row, for the switch)
-    cdef ModelRow row
-    cdef Job job
-    job.epoch = NULL
-    job.row = &row
-    row.e = e
     cdef Py_ssize_t half_distance = max(1, e.prefetch_rows // 2)
     # (one output of short rows only: for K outputs, K times the row's prefetches
     # cost more than they save, and so do a long row's, whose weights' misses
@@ -385,11 +347,6 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
         else:
             x = X_data + i * d
             nnz = d
-        row.x = x
-        row.idx = idx
-        row.nnz = nnz
-        row.y_r = y_r
-        row.sw_r = sw_r
         # ||x||^2, once per row for all outputs: the norm of w is kept up to date
         # from it, and the passive-aggressive steps divide by it (the
         # per-coordinate schedules need neither). Computed in the pass of the first
@@ -406,88 +363,45 @@ cdef inline Py_ssize_t _epoch(loss_t loss, const Epoch* e, const floating* preci
             continue
         t = t0 + learned
         learned += 1
-        row.t = t
-        m = 0
-        while m < n_models:
+        for m in range(n_models):
             k = models[m]
             o = &outs[k]
-            if e.mixed:
-                # (a run of models of one loss, by the switch: the steps they take
-                # alone)
-                row.models = models + m
-                row.n_models = run_end[m] - m
-                row.xsq = xsq
-                e.by_code(o.s.kernel, &o.s.params, NULL, &job)
-                xsq = row.xsq
-                m = run_end[m]
-                continue
-            m += 1
             if not o.active:
                 continue
+            s = o.s
+            loss.params = s.params
+            aw = avg_coef + k * d if avg_coef != NULL and s.average > 0 else NULL
+            qk = q + k * d if q != NULL and s.tracks_l1 and not s.per_coordinate else NULL
+            c = o.coordinates
+            c.buffer = e.buffer
             if loss_t is MultinomialLogLoss:
-                s = o.s
-                loss.params = s.params
-                aw = avg_coef + k * d if avg_coef != NULL and s.average > 0 else NULL
-                qk = q + k * d if q != NULL and s.tracks_l1 and not s.per_coordinate \
-                    else NULL
-                c = o.coordinates
-                c.buffer = e.buffer
                 yi = <Py_ssize_t>y_r
-                _step_multinomial(s, o, width, coef + k * d, aw, qk, c, d, x, idx, nnz,
-                                  xsq, yi, weight_pos[k + yi] * sw_r, t, scratch,
-                                  scratch + width, scratch + 2 * width)
+                _step_multinomial(s, o, width, coef + k * d, aw, qk, c, d, x,
+                                  idx if sparse else <const index_t*>NULL, nnz, xsq, yi,
+                                  weight_pos[k + yi] * sw_r, t, scratch, scratch + width,
+                                  scratch + 2 * width)
             else:
-                _model_row(loss, e, k, x, idx, nnz, &xsq, y_r, sw_r, t)
+                if classification:
+                    if y_r == pos_label[k]:
+                        yk = 1.0
+                        cw = weight_pos[k]
+                    else:
+                        yk = -1.0
+                        cw = weight_neg[k]
+                else:
+                    yk = y_r
+                    cw = 1.0
+                if per_coordinate:
+                    dot = 0.0
+                elif xsq < 0.0:
+                    dot = _dot_sq(coef + k * d, x, idx if sparse else <const index_t*>NULL,
+                                  nnz, &xsq)
+                else:
+                    dot = _dot(coef + k * d, x, idx if sparse else <const index_t*>NULL, nnz)
+                _step(loss, s, o, coef + k * d, aw, qk, c, d, x,
+                      idx if sparse else <const index_t*>NULL, nnz, xsq, dot, yk, cw, sw_r, t)
     e.work[0] = work
     return learned
-
-
-cdef inline void _models_row(loss_t loss, ModelRow* row, const floating* precision,
-                             const index_t* index_type) noexcept nogil:
-    """The steps of row.models on the row (the models of a mixed job's run)."""
-    cdef Py_ssize_t m
-    for m in range(row.n_models):
-        if row.e.outs[row.models[m]].active:
-            _model_row(loss, row.e, row.models[m], <const floating*>row.x,
-                       <const index_t*>row.idx, row.nnz, &row.xsq, row.y_r, row.sw_r,
-                       row.t)
-
-
-cdef inline void _model_row(loss_t loss, const Epoch* e, Py_ssize_t k, const floating* x,
-                            const index_t* idx, Py_ssize_t nnz, double* xsq, double y_r,
-                            double sw_r, double t) noexcept nogil:
-    """The step of output k (a single-output model) on row x of target y_r and
-    weight sw_r, at time step t. xsq is ||x||^2, or -1 until a dot product
-    computes it (then set)."""
-    cdef Output* o = &e.outs[k]
-    cdef const Settings* s = o.s
-    cdef Py_ssize_t d = e.d
-    cdef floating* w = <floating*>e.coef + k * d
-    cdef floating* aw = <floating*>e.avg_coef + k * d \
-        if e.avg_coef != NULL and s.average > 0 else NULL
-    cdef floating* qk = <floating*>e.q + k * d \
-        if e.q != NULL and s.tracks_l1 and not s.per_coordinate else NULL
-    cdef Coordinates c = o.coordinates
-    cdef double yk, cw, dot
-    c.buffer = e.buffer
-    loss.params = s.params
-    if e.classification:
-        if y_r == e.pos_label[k]:
-            yk = 1.0
-            cw = e.weight_pos[k]
-        else:
-            yk = -1.0
-            cw = e.weight_neg[k]
-    else:
-        yk = y_r
-        cw = 1.0
-    if e.per_coordinate:
-        dot = 0.0
-    elif xsq[0] < 0.0:
-        dot = _dot_sq(w, x, idx, nnz, xsq)
-    else:
-        dot = _dot(w, x, idx, nnz)
-    _step(loss, s, o, w, aw, qk, c, d, x, idx, nnz, xsq[0], dot, yk, cw, sw_r, t)
 
 
 cdef inline Py_ssize_t _draw(uint32_t* seed, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
