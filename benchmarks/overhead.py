@@ -39,6 +39,7 @@ import sklearn.linear_model as sk
 from sklearn.datasets import (load_breast_cancer, load_diabetes, load_digits, load_iris,
                               load_wine, make_classification)
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV as SklearnGridSearchCV
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
@@ -185,8 +186,9 @@ def demo_cases():
     for name, load, _, ours, theirs, losses, params in DEMO_CASES:
         X, y = load(return_X_y=True)
         X_train, _, y_train, _ = train_test_split(X, y, random_state=0)
-        searches = [demo_search(estimator_class, losses, params)
-                    for estimator_class in (ours, theirs)]
+        # (sklloss's search over sklloss's estimator; scikit-learn's over scikit-learn's)
+        searches = [demo_search(ours, losses, params),
+                    demo_search(theirs, losses, params, SklearnGridSearchCV)]
         yield ("demo", f"demo: `GridSearchCV.fit`, {name}",
                lambda s=searches[0], X=X_train, y=y_train: s.fit(X, y),
                lambda s=searches[1], X=X_train, y=y_train: s.fit(X, y))

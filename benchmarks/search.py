@@ -6,7 +6,7 @@ candidates fitted together) over sklloss's.
     python benchmarks/search.py --quick    # small data, one repeat (a smoke run)
 
 Cases: the demo's three searches (``python -m sklloss``: a Pipeline(StandardScaler,
-SGD) over loss x alpha, 3 folds), then larger data with grids of 12 to 40 candidates
+SGD) over loss x alpha, on the demo's training rows), then larger data with grids of 12 to 40 candidates
 (loss x alpha x penalty x schedule) x 5 folds, n_jobs 1 and 2: dense 200k x 100 binary
 and 10-class, a 200k x 100 regression, and a CSR "text" matrix of 200k x 2^18 with 60
 non-zeros per row. The larger fits run a fixed number of epochs (``max_iter=5``,
@@ -26,11 +26,13 @@ import numpy as np
 import scipy.sparse as sp
 import sklearn.linear_model as sk
 import sklearn.model_selection as sk_selection
+from sklearn.model_selection import train_test_split
 from sklearn.exceptions import ConvergenceWarning
 
 import sklloss
 import sklloss.model_selection as ours
-from sklloss.__main__ import CASES as DEMO_CASES
+from sklloss.__main__ import ALPHAS as DEMO_ALPHAS, CASES as DEMO_CASES, FOLDS as DEMO_FOLDS
+from sklloss.__main__ import _search as demo_search
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -59,20 +61,17 @@ def text(n, d, nnz, seed=0):
 
 def cases(quick):
     """(name, X, y, make(search module, estimator module) -> search, n_jobs)."""
-    for name, load, _, _, _, losses, params in DEMO_CASES:
+    for name, load, _, ours, _, losses, params in DEMO_CASES:
         X, y = load(return_X_y=True)
+        # (the demo's training rows)
+        X, _, y, _ = train_test_split(X, y, random_state=0)
 
-        def make(selection, library, name=name, losses=losses, params=params):
-            from sklearn.pipeline import Pipeline
-            from sklearn.preprocessing import StandardScaler
-            estimator = getattr(library, "SGDRegressor" if name == "diabetes"
-                                else "SGDClassifier")
-            return selection.GridSearchCV(
-                Pipeline([("scale", StandardScaler()),
-                          ("sgd", estimator(random_state=0, **params))]),
-                {"sgd__loss": losses, "sgd__alpha": [1e-4, 1e-3]}, cv=3)
-        yield f"demo: {name} ({X.shape[0]}×{X.shape[1]}), 4 candidates × 3 folds", X, y, \
-            make, None
+        def make(selection, library, estimator=ours.__name__, losses=losses,
+                 params=params):
+            return demo_search(getattr(library, estimator), losses, params,
+                               selection.GridSearchCV)
+        yield (f"demo: {name} ({X.shape[0]}×{X.shape[1]}), {3 * len(DEMO_ALPHAS)} "
+               f"candidates × {DEMO_FOLDS} folds", X, y, make, None)
     scale = 20 if quick else 1
     n = 200_000 // scale
     fixed = dict(max_iter=5, tol=None, random_state=0)

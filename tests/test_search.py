@@ -3,6 +3,13 @@ estimator: the same cv_results_ (every key but the times), best_*, refit model a
 scorer; every candidate's coefficients on every fold bit-identical (a scorer that
 returns a checksum of them); and the fits done in fewer engine calls."""
 import hashlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
 import warnings
 
 import numpy as np
@@ -219,3 +226,63 @@ def test_random_state_none_shares_one_row_order_per_fold():
     for s in range(5):
         scores = results[f"split{s}_test_score"]
         assert scores[0] == scores[1]
+
+
+# Ctrl-C during a search: a child process searches; the parent sends SIGINT once the
+# candidates' fits run (a fit of 100,000 epochs: hours). The child installs Python's
+# SIGINT handler, as an interactive Python has it (see tests/test_robustness.py).
+INTERRUPTED_SEARCH = """
+import copy, json, signal, sys, traceback
+import numpy as np
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklloss import SGDClassifier
+from sklloss.model_selection import GridSearchCV
+sys.path.insert(0, sys.argv[2])
+from test_search import _equal
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+rng = np.random.default_rng(0)
+X = rng.standard_normal((50_000, 20))
+y = (X[:, 0] + rng.standard_normal(50_000) > 0).astype(int)
+search = GridSearchCV(make_pipeline(StandardScaler(), SGDClassifier(random_state=0,
+                                                                    max_iter=5, tol=None)),
+                      {"sgdclassifier__alpha": [1e-4, 1e-3],
+                       "sgdclassifier__loss": ["hinge", "log_loss"]},
+                      cv=3, n_jobs=int(sys.argv[1]))
+search.fit(X[:300], y[:300])  # (a fitted search: what the interrupted fit must keep)
+search.estimator.set_params(sgdclassifier__max_iter=100_000)
+before = copy.deepcopy(vars(search))
+print("ready", flush=True)
+try:
+    search.fit(X, y)
+    print(json.dumps({"interrupted": False}), flush=True)
+except KeyboardInterrupt:
+    print(json.dumps({"interrupted": True,
+                      "in_engine": "fit_epochs" in traceback.format_exc(),
+                      "unchanged": bool(_equal(vars(search), before)),
+                      "estimator": type(search.estimator).__name__}), flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals (SIGINT by os.kill)")
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_ctrl_c_stops_a_search_and_leaves_it_as_it_was(n_jobs, tmp_path):
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_SEARCH, str(n_jobs), os.path.dirname(__file__)],
+        stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(1.5)  # the first fold's candidates are being fitted
+        child.send_signal(signal.SIGINT)
+        # (a child that does not stop is a failure, not a hang)
+        replied, _, _ = select.select([child.stdout], [], [], 60)
+        assert replied, "no reply 60 s after SIGINT: the search did not stop"
+        reply = child.stdout.readline()
+        child.wait(timeout=60)
+    finally:
+        child.kill()
+    # uninterrupted, the search would run for hours: it stopped in the fits, and the
+    # search is the fitted one it was (its results, its estimator)
+    assert json.loads(reply) == {"interrupted": True, "in_engine": True, "unchanged": True,
+                                 "estimator": "Pipeline"}
