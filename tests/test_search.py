@@ -54,7 +54,9 @@ def _equal(a, b):
         return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
-    if hasattr(a, "get_params") and hasattr(b, "get_params"):
+    if hasattr(a, "get_params") and hasattr(b, "get_params") or (
+            type(a) is type(b) and type(a).__eq__ is object.__eq__):
+        # (estimators, and objects equal only to themselves: splitters, scorers)
         return type(a) is type(b) and repr(a) == repr(b)
     return a == b or (a != a and b != b)
 

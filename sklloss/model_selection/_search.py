@@ -339,13 +339,18 @@ class _FusedSearch:
     fitted together (see the module's doc)."""
 
     def fit(self, X, y=None, **params):
+        saved = dict(self.__dict__)  # (what a failed fit leaves)
         self.__dict__.pop("fused_fit_time_", None)  # (a previous fit's)
         plan = _final_step(self.estimator)
         rows = _rows_of(X) if plan is not None else None
         if rows is None:
-            return super().fit(X, y, **params)
+            try:
+                return super().fit(X, y, **params)
+            except BaseException:
+                if "fused_fit_time_" in saved:  # (the rest is scikit-learn's doing)
+                    self.fused_fit_time_ = saved["fused_fit_time_"]
+                raise
         estimator = self.estimator
-        saved = dict(self.__dict__)
         fusion = _Fusion(self, estimator, X, y, params, plan[0])
         rows.fusion = fusion
         try:
