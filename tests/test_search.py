@@ -148,6 +148,21 @@ def test_grid_over_a_pipeline_one_vs_rest_and_multinomial(n_jobs):
         refit="balanced_accuracy"), X, y)
 
 
+@pytest.mark.parametrize("pipeline", [False, True])
+@pytest.mark.parametrize("return_train_score", [False, True])
+def test_two_folds_whose_training_rows_are_the_other_folds_test_rows(pipeline,
+                                                                     return_train_score):
+    # (cv=2: split 0's test rows are split 1's training rows, and the reverse)
+    X, y = _classification()
+    estimator = SGDClassifier(random_state=0, max_iter=20)
+    prefix = "sgdclassifier__" if pipeline else ""
+    _compare(lambda m: m.GridSearchCV(
+        make_pipeline(StandardScaler(), estimator) if pipeline else estimator,
+        {prefix + "loss": ["hinge", "log_loss"], prefix + "alpha": [1e-4, 1e-3]}, cv=2,
+        scoring={"accuracy": "accuracy", "coef": coef_checksum}, refit="accuracy",
+        return_train_score=return_train_score), X, y)
+
+
 def test_pipeline_steps_the_grid_varies():
     X, y = _classification(layout="csr")
     grid = [{"maxabsscaler": [MaxAbsScaler(), "passthrough"],

@@ -171,29 +171,34 @@ class _Fusion:
                                         or getattr(search, "_skl_callbacks", None))
 
     def split_of(self, rows):
-        """(split, True) when these are a split's training rows, (split, False) its
-        test rows, else None."""
+        """(the split whose training rows these are, the split whose test rows they
+        are), each None if none; None if neither."""
         if not isinstance(rows, np.ndarray) or rows.ndim != 1:
             return None
+        found = [None, None]
         for s, split in enumerate(self.splits):
-            for part, training in zip(split, (True, False)):
-                if part.shape == rows.shape and np.array_equal(part, rows):
-                    return s, training
-        return None
+            for i, part in enumerate(split):
+                if (found[i] is None and part.shape == rows.shape
+                        and np.array_equal(part, rows)):
+                    found[i] = s
+        return None if found == [None, None] else tuple(found)
 
-    def subset(self, split, training, take, plain):
+    def subset(self, training, testing, take, plain):
         """A split's rows of X, as the evaluation indexes them (take: the marked
         subset, plain: without the marks). Training rows come marked with their
         split, deferred (_Deferred) when the search reads them only to fit; test
         rows are taken once per split: the SGD estimators only read them, so every
         candidate shares them (read-only), while a pipeline's candidate gets its own
-        copy (its transforms may write to their input: StandardScaler(copy=False))."""
-        if training:
-            if self.defer_training_rows:
-                return _Deferred(split, lambda: plain(take()))
+        copy (its transforms may write to their input: StandardScaler(copy=False)).
+        Rows that are a split's training rows and another's test rows (cv=2) come
+        taken and marked: either can be asked."""
+        if training is not None:
+            if self.defer_training_rows and testing is None:
+                return _Deferred(training, lambda: plain(take()))
             subset = take()
-            subset.split = split
+            subset.split = training
             return subset
+        split = testing
         with self.lock:
             if split not in self.test_rows:
                 self.test_rows[split] = _read_only(plain(take()))
