@@ -6,8 +6,9 @@ candidates fitted together) over sklloss's.
     python benchmarks/search.py --quick    # small data, one repeat (a smoke run)
 
 Cases: the demo's three searches (``python -m sklloss``: a Pipeline(StandardScaler,
-SGD) over loss x alpha, on the demo's training rows), then larger data with grids of 12 to 40 candidates
-(loss x alpha x penalty x schedule) x 5 folds, n_jobs 1 and 2: dense 200k x 100 binary
+SGD) over loss x alpha, on the demo's training rows), then larger data with grids of 12
+to 40 candidates (loss x alpha x penalty x schedule) x 5 folds, n_jobs 1 and 2: dense
+200k x 100 binary
 and 10-class, a 200k x 100 regression, and a CSR "text" matrix of 200k x 2^18 with 60
 non-zeros per row. The larger fits run a fixed number of epochs (``max_iter=5``,
 ``tol=None``), so that every library does the same work. Times are medians of
@@ -31,7 +32,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 import sklloss
 import sklloss.model_selection as ours
-from sklloss.__main__ import ALPHAS as DEMO_ALPHAS, CASES as DEMO_CASES, FOLDS as DEMO_FOLDS
+from sklloss.__main__ import ALPHAS as DEMO_ALPHAS
+from sklloss.__main__ import CASES as DEMO_CASES
+from sklloss.__main__ import FOLDS as DEMO_FOLDS
 from sklloss.__main__ import _search as demo_search
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
