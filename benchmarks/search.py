@@ -8,9 +8,8 @@ candidates fitted together) over sklloss's.
 Cases: the demo's three searches (``python -m sklloss``: a Pipeline(StandardScaler,
 SGD) over loss x alpha, on the demo's training rows), then larger data with grids of 12
 to 40 candidates (loss x alpha x penalty x schedule) x 5 folds, n_jobs 1 and 2: dense
-200k x 100 binary
-and 10-class, a 200k x 100 regression, and a CSR "text" matrix of 200k x 2^18 with 60
-non-zeros per row. The larger fits run a fixed number of epochs (``max_iter=5``,
+200k x 100 binary and 10-class, a 200k x 100 regression, and a CSR "text" matrix of
+200k x 2^18 with 60 non-zeros per row. The larger fits run a fixed number of epochs (``max_iter=5``,
 ``tol=None``), so that every library does the same work. Times are medians of
 --repeats runs, the three searches in turn. With each row, "equal": whether
 sklloss's search gives scikit-learn's search over the same estimator exactly the same
