@@ -103,6 +103,21 @@ def test_demo_runs():
             assert len(set(chosen.values())) == 1, result.stdout
 
 
+def test_search_benchmark_quick_smoke():
+    """benchmarks/search.py --quick runs end to end: a row per case, and in every row
+    sklloss's search gave the cv_results_ of scikit-learn's over the same estimator
+    (its exit status says so too; no timing is asserted)."""
+    script = os.path.join(ROOT, "benchmarks", "search.py")
+    result = subprocess.run([sys.executable, script, "--quick"], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line for line in result.stdout.splitlines()
+            if line.startswith("| demo") or line.startswith("| dense")
+            or line.startswith("| CSR")]
+    assert len(rows) == 3 + 5 * 2, result.stdout  # the demo's 3, 5 grids x n_jobs 1, 2
+    assert all(row.rstrip().endswith("| yes |") for row in rows), result.stdout
+
+
 def test_loss_benchmark_smoke():
     """The benchmark script runs end to end on tiny data (no timing is asserted)."""
     script = os.path.join(ROOT, "benchmarks", "bench_losses.py")
