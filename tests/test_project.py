@@ -11,6 +11,7 @@ import pytest
 
 import sklloss
 
+from demo_output import check_demo_output
 from loss_lists import CLASSIFIER, REGRESSOR
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -85,22 +86,7 @@ def test_demo_runs():
     result = subprocess.run([sys.executable, "-m", "sklloss"], capture_output=True,
                             text=True, timeout=300, cwd=os.path.dirname(ROOT))
     assert result.returncode == 0, result.stderr
-    rows = [line.split() for line in result.stdout.splitlines()]
-    for data_set in ("diabetes", "breast", "digits"):
-        # (search, estimator) -> (chosen loss, alpha, test score)
-        at = 2 if data_set != "breast" else 3  # ("breast cancer": two words)
-        chosen = {tuple(row[at:at + 2]): tuple(row[-5:-2]) for row in rows
-                  if row and row[0] == data_set and len(row) > 4}
-        assert set(chosen) == {("scikit-learn", "scikit-learn"),
-                               ("scikit-learn", "sklloss"),
-                               ("sklloss", "sklloss")}, (data_set, result.stdout)
-        # sklloss's search fits the models of scikit-learn's over the same estimator
-        assert chosen["sklloss", "sklloss"] == chosen["scikit-learn", "sklloss"], \
-            result.stdout
-        if data_set != "digits":
-            # binary and regression fits follow scikit-learn's path: the same chosen
-            # loss and score
-            assert len(set(chosen.values())) == 1, result.stdout
+    check_demo_output(result.stdout)
 
 
 def test_search_benchmark_quick_smoke():

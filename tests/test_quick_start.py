@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+from demo_output import check_demo_output
 from test_project import _quick_start_commands
 from test_release import IGNORE_BUILD_OUTPUTS
 
@@ -61,12 +62,7 @@ def first_command(fresh_clone):
 def test_readme_first_command_runs_the_demo_in_the_clone_root(first_command):
     assert first_command.returncode == 0, (first_command.stdout[-3000:]
                                            + first_command.stderr[-3000:])
-    rows = [line.split() for line in first_command.stdout.splitlines()]
-    for data_set in ("diabetes", "breast", "digits"):
-        libraries = [row[2 if data_set != "breast" else 3] for row in rows
-                     if row and row[0] == data_set and len(row) > 4]
-        assert libraries == ["scikit-learn", "sklloss"], first_command.stdout
-    assert first_command.stdout.count("sklloss / scikit-learn") == 3
+    check_demo_output(first_command.stdout)
 
 
 def test_import_in_the_clone_root_after_install(fresh_clone, first_command):
