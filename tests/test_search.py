@@ -163,6 +163,20 @@ def test_two_folds_whose_training_rows_are_the_other_folds_test_rows(pipeline,
         return_train_score=return_train_score), X, y)
 
 
+def test_earlier_steps_that_write_to_their_input():
+    # (StandardScaler(copy=False) scales the rows it is given in place: each setting
+    # of the scaler the grid varies must be fitted on the fold's rows as they were)
+    X, y = _classification()
+    X.setflags(write=False)  # (the refits on all of X then scale a copy of it)
+    grid = {"standardscaler__with_mean": [True, False],
+            "sgdclassifier__alpha": [1e-4, 1e-3, 1e-2]}
+    _compare(lambda m: m.GridSearchCV(
+        make_pipeline(StandardScaler(copy=False),
+                      SGDClassifier(random_state=0, max_iter=20)), grid,
+        scoring={"accuracy": "accuracy", "coef": coef_checksum}, refit="accuracy"),
+        X, y)
+
+
 def test_pipeline_steps_the_grid_varies():
     X, y = _classification(layout="csr")
     grid = [{"maxabsscaler": [MaxAbsScaler(), "passthrough"],

@@ -263,9 +263,7 @@ class _Fusion:
             groups.setdefault(_candidate_key(prefix), []).append(
                 (_candidate_key(parameters), estimator, final))
         for members in groups.values():
-            # (the earlier steps of one group may write to their input: the next
-            # group's get the rows as they were)
-            X_fit = X_train.copy() if len(groups) > 1 else X_train
+            X_fit = X_train
             prefix = None
             if final_step is not None:
                 pipeline = members[0][1]
@@ -275,7 +273,11 @@ class _Fusion:
                 prefix = Pipeline(pipeline.steps[:-1]) if len(pipeline.steps) > 1 else None
                 try:
                     if prefix is not None:
-                        X_fit = prefix.fit_transform(X_train, y_train)
+                        # (earlier steps may write to their input: StandardScaler(
+                        # copy=False); with more groups, each gets the rows as they
+                        # were. The SGD fits only read theirs.)
+                        X_fit = prefix.fit_transform(
+                            X_train.copy() if len(groups) > 1 else X_train, y_train)
                 except Exception as error:  # noqa: BLE001 - every candidate's fit fails
                     yield from ((key, error) for key, _, _ in members)
                     continue
