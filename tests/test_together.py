@@ -153,3 +153,23 @@ def test_weights_and_one_class_fits(monkeypatch):
                  for nu in (0.1, 0.3, 0.5)]
     calls = _check(one_class, X, None, 1, monkeypatch)
     assert calls == [3]
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_csr_fits_whose_models_fill_a_job_share_calls_only_across_threads(n_threads,
+                                                                          monkeypatch):
+    # 2^17 float64 weights (1 MiB) a model: the engine gives each its own job over CSR
+    # rows (_engine.SPARSE_JOB_BYTES); one thread runs such fits one by one
+    d = 1 << 17
+    assert _engine.sparse_models_per_job(d * 8) == 1
+    assert _engine.sparse_models_per_job(d * 4) == 2  # (float32: two to a job)
+    rng = np.random.RandomState(3)
+    X = sp.random(200, d, density=20 / d, format="csr", random_state=rng)
+    y = (X @ rng.standard_normal(d) > 0).astype(int)
+    estimators = [SGDClassifier(loss=loss, alpha=alpha, max_iter=5, tol=None, random_state=0)
+                  for loss in ("hinge", "log_loss") for alpha in (1e-4, 1e-3)]
+    calls = _check(estimators, X, y, n_threads, monkeypatch)
+    assert calls == ([1, 1, 1, 1] if n_threads == 1 else [4])
+    # (float32 rows: two models to a job, the fits share a call in one thread too)
+    calls = _check(estimators, X.astype(np.float32), y, 1, monkeypatch)
+    assert calls == [4]

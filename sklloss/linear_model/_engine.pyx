@@ -155,6 +155,11 @@ PIPELINE_MIN_BYTES = 1 << 24
 SPARSE_JOB_BYTES = 1 << 20
 
 
+def sparse_models_per_job(Py_ssize_t model_bytes):
+    """How many models of model_bytes of weights each one job over CSR rows holds."""
+    return max(1, SPARSE_JOB_BYTES // max(1, model_bytes))
+
+
 cdef Py_ssize_t with_loss(loss_t loss, const precision_t* precision,
                           Epoch* job) noexcept nogil:
     """One epoch of `job` on the loss `loss`: the rows learned from (or WRONG_OUTPUTS)."""
@@ -956,8 +961,8 @@ cdef object _epochs(_Run fit, data, arrays, run, floating[:, ::1] coef,
     # more than another read of the rows (benchmarks/fused_models.py: 16 models of
     # 2^18 weights in one pass took 2.2 times their 16 passes alone). Dense rows
     # read each model's weights in order: any number per job.
-    cdef Py_ssize_t per_job = max(1, SPARSE_JOB_BYTES // max(
-        1, d * <Py_ssize_t>sizeof(floating) * (n_classes if n_classes > 0 else 1))) \
+    cdef Py_ssize_t per_job = sparse_models_per_job(
+        d * <Py_ssize_t>sizeof(floating) * (n_classes if n_classes > 0 else 1)) \
         if sparse else max(1, fit.n_models)
     _plan_passes(fit, n_threads, per_job)
     n_jobs = fit.n_jobs
