@@ -104,6 +104,25 @@ def test_search_benchmark_quick_smoke():
     assert all(row.rstrip().endswith("| yes |") for row in rows), result.stdout
 
 
+def test_search_floor_benchmark_quick_smoke():
+    """benchmarks/search_floor.py --quick runs end to end: a row per case, whose parts
+    are parts of the search (the fused fits within its time, the rows taken within the
+    fits, the floor below the ratio), and a row per loss (no timing is asserted)."""
+    script = os.path.join(ROOT, "benchmarks", "search_floor.py")
+    result = subprocess.run([sys.executable, script, "--quick"], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    cases = [[float(v) for v in line.split("|")[2:-1]] for line in result.stdout.splitlines()
+             if line.startswith("| dense") or line.startswith("| CSR")]
+    assert len(cases) == 4, result.stdout
+    for theirs, ours, ratio, fits, rows, scoring, rest, floor in cases:
+        assert 0 <= rows < fits < ours and 0 < scoring < ours  # (2 decimals)
+        assert abs(ours - fits - scoring - rest) < 0.025 and 0 < floor < ratio
+    losses = [line for line in result.stdout.splitlines()
+              if line.split("|")[1:2] in ([" hinge "], [" log_loss "], [" modified_huber "])]
+    assert len(losses) == 3, result.stdout
+
+
 def test_loss_benchmark_smoke():
     """The benchmark script runs end to end on tiny data (no timing is asserted)."""
     script = os.path.join(ROOT, "benchmarks", "bench_losses.py")
