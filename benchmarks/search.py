@@ -37,6 +37,11 @@ from sklloss.__main__ import FOLDS as DEMO_FOLDS
 from sklloss.__main__ import _search as demo_search
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+# the larger cases' fits and grids (benchmarks/search_floor.py splits the same searches)
+FIXED = dict(max_iter=5, tol=None, random_state=0)
+ALPHAS = [1e-6, 1e-5, 1e-4, 1e-3]
+LOSSES = {"SGDClassifier": ["hinge", "log_loss", "modified_huber"],
+          "SGDRegressor": ["squared_error", "huber", "epsilon_insensitive"]}
 
 
 def dense(n, d, task, n_classes=2, seed=0):
@@ -74,31 +79,45 @@ def cases(quick):
                                selection.GridSearchCV)
         yield (f"demo: {name} ({X.shape[0]}×{X.shape[1]}), {3 * len(DEMO_ALPHAS)} "
                f"candidates × {DEMO_FOLDS} folds", X, y, make, None)
-    scale = 20 if quick else 1
-    n = 200_000 // scale
-    fixed = dict(max_iter=5, tol=None, random_state=0)
-    alphas = [1e-6, 1e-5, 1e-4, 1e-3]
-    large = [
-        (f"dense {n // 1000}k×100 binary", dense(n, 100, "binary"), "SGDClassifier",
-         {"loss": ["hinge", "log_loss", "modified_huber"], "alpha": alphas}),
-        (f"dense {n // 2000}k×100 10-class", dense(n // 2, 100, "multi", 10), "SGDClassifier",
-         {"loss": ["hinge", "log_loss", "modified_huber"], "alpha": alphas}),
-        (f"dense {n // 1000}k×100 regression", dense(n, 100, "regression"), "SGDRegressor",
-         {"loss": ["squared_error", "huber", "epsilon_insensitive"], "alpha": alphas}),
-        (f"CSR {n // 1000}k×2^18 60 nnz binary", text(n, 2 ** 18, 60), "SGDClassifier",
-         {"loss": ["hinge", "log_loss", "modified_huber"], "alpha": alphas}),
-        (f"dense {n // 1000}k×100 binary", dense(n, 100, "binary"), "SGDClassifier",
-         {"loss": ["hinge", "log_loss"], "alpha": [1e-6, 1e-5, 1e-4, 1e-3, 1e-2],
-          "penalty": ["l2", "elasticnet"], "learning_rate": ["optimal", "invscaling"]}),
-    ]
+    n = 200_000 // (20 if quick else 1)
+    large = [*grid_cases(quick), (
+        f"dense {n // 1000}k×100 binary", dense(n, 100, "binary"), "SGDClassifier",
+        {"loss": ["hinge", "log_loss"], "alpha": [1e-6, 1e-5, 1e-4, 1e-3, 1e-2],
+         "penalty": ["l2", "elasticnet"], "learning_rate": ["optimal", "invscaling"]})]
     for name, (X, y), estimator, grid in large:
         n_candidates = int(np.prod([len(v) for v in grid.values()]))
         for n_jobs in (1, 2):
             def make(selection, library, estimator=estimator, grid=grid, n_jobs=n_jobs):
-                return selection.GridSearchCV(getattr(library, estimator)(**fixed), grid,
+                return selection.GridSearchCV(getattr(library, estimator)(**FIXED), grid,
                                               cv=5, n_jobs=n_jobs)
             yield (f"{name}, {n_candidates} candidates × 5 folds, n_jobs={n_jobs}", X, y,
                    make, n_jobs)
+
+
+def grid_cases(quick):
+    """(name, (X, y), estimator name, grid) of the 12-candidate grids (loss x alpha) on
+    the larger data sets."""
+    n = 200_000 // (20 if quick else 1)
+    for name, data, estimator in [
+            (f"dense {n // 1000}k×100 binary", dense(n, 100, "binary"), "SGDClassifier"),
+            (f"dense {n // 2000}k×100 10-class", dense(n // 2, 100, "multi", 10),
+             "SGDClassifier"),
+            (f"dense {n // 1000}k×100 regression", dense(n, 100, "regression"),
+             "SGDRegressor"),
+            (f"CSR {n // 1000}k×2^18 60 nnz binary", text(n, 2 ** 18, 60),
+             "SGDClassifier")]:
+        yield name, data, estimator, {"loss": LOSSES[estimator], "alpha": ALPHAS}
+
+
+def arguments(argv, doc):
+    """The command line of search.py and search_floor.py (--repeats: default 3, quick 1)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeats", type=int, default=None, help="default 3 (quick: 1)")
+    parser.add_argument("--out", default=RESULTS)
+    args = parser.parse_args(argv)
+    args.repeats = args.repeats or (1 if args.quick else 3)
+    return args
 
 
 def _equal_results(a, b):
@@ -165,12 +184,8 @@ def plot(rows, path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--repeats", type=int, default=None, help="default 3 (quick: 1)")
-    parser.add_argument("--out", default=RESULTS)
-    args = parser.parse_args(argv)
-    repeats = args.repeats or (1 if args.quick else 3)
+    args = arguments(argv, __doc__)
+    repeats = args.repeats
     header = ("| case | sklearn search, sklearn SGD s | sklearn search, sklloss SGD s "
               "| sklloss search s | vs sklearn search, sklloss SGD | vs sklearn search, "
               "sklearn SGD | equal |\n|---|---:|---:|---:|---:|---:|:---:|")

@@ -21,7 +21,6 @@ outputs alone cost, whatever the loss.
 
 Times are medians of --repeats runs, the searches alternating.
 """
-import argparse
 import os
 import statistics
 import sys
@@ -37,25 +36,10 @@ import sklloss.model_selection as ours
 from sklloss.linear_model._together import fit_together
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from search import dense, text  # noqa: E402
-
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
-LOSSES = {"SGDClassifier": ["hinge", "log_loss", "modified_huber"],
-          "SGDRegressor": ["squared_error", "huber", "epsilon_insensitive"]}
-ALPHAS = [1e-6, 1e-5, 1e-4, 1e-3]
-FIXED = dict(max_iter=5, tol=None, random_state=0)
+from search import ALPHAS, FIXED, LOSSES, arguments, dense, grid_cases  # noqa: E402
 
 
-def cases(quick):
-    n = 200_000 // (20 if quick else 1)
-    yield f"dense {n // 1000}k×100 binary", dense(n, 100, "binary"), "SGDClassifier"
-    yield f"dense {n // 2000}k×100 10-class", dense(n // 2, 100, "multi", 10), "SGDClassifier"
-    yield f"dense {n // 1000}k×100 regression", dense(n, 100, "regression"), "SGDRegressor"
-    yield f"CSR {n // 1000}k×2^18 60 nnz binary", text(n, 2 ** 18, 60), "SGDClassifier"
-
-
-def split_search(X, y, estimator, repeats):
-    grid = {"loss": LOSSES[estimator], "alpha": ALPHAS}
+def split_search(X, y, estimator, grid, repeats):
     times = {"theirs": [], "ours": [], "fits": [], "scoring": [], "rows": []}
     cv = sk_selection.check_cv(5, y, classifier=is_classifier(getattr(sklloss, estimator)()))
     for repeat in range(repeats):
@@ -100,20 +84,16 @@ def one_vs_rest(quick, repeats):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--repeats", type=int, default=None, help="default 3 (quick: 1)")
-    parser.add_argument("--out", default=RESULTS)
-    args = parser.parse_args(argv)
-    repeats = args.repeats or (1 if args.quick else 3)
+    args = arguments(argv, __doc__)
+    repeats = args.repeats
     lines = [
         "| case (12 candidates × 5 folds, n_jobs=1) | sklearn search, sklloss SGD s "
         "| sklloss search s | ratio | fused fits s | of which rows taken s | scoring s "
         "| rest s | floor |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     print("\n".join(lines), flush=True)
-    for name, (X, y), estimator in cases(args.quick):
-        t = split_search(X, y, estimator, repeats)
+    for name, (X, y), estimator, grid in grid_cases(args.quick):
+        t = split_search(X, y, estimator, grid, repeats)
         rest = t["ours"] - t["fits"] - t["scoring"]
         lines.append(f"| {name} | {t['theirs']:.2f} | {t['ours']:.2f} "
                      f"| {t['ours'] / t['theirs']:.2f} | {t['fits']:.2f} | {t['rows']:.2f} "
